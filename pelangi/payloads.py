@@ -1,0 +1,132 @@
+"""The versioned payload models both sides import, and their codec.
+
+A message carries one :class:`Envelope`: the device it came from and one or more
+readings of that device, in the order they were taken. JSON on the wire, e.g.::
+
+    {"v": 1, "site": "bukit-pelangi", "gateway": "gw-bupati", "device": "rfid-lobby",
+     "historical": false,
+     "readings": [{"kind": "card_read", "seq": 42, "ts": 1764300000123456789,
+                   "card": {"raw": "01001293D8", "uid": "001293D8", "bits": 32}}]}
+
+Rules the contract fixes:
+
+- ``v`` is the schema version. A consumer rejects versions it does not know with
+  reason ``unsupported_version`` rather than guessing.
+- ``ts`` is nanoseconds since the Unix epoch, UTC, as an integer: no rounding, no
+  time zone, and the agent keeps it strictly increasing per device, so two distinct
+  readings never share a series and a timestamp (and a redelivered reading overwrites
+  itself in InfluxDB).
+- ``seq`` is the agent's own counter, increasing across all its devices and restarts.
+- Site, gateway and device repeat what the topic says; the collector rejects a message
+  whose payload disagrees with its topic (``topic_mismatch``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Final, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from pelangi.card import CardId
+from pelangi.errors import PayloadError, RejectReason
+from pelangi.topics import IDENT_PATTERN, ReadingTopic
+
+SCHEMA_VERSION: Final = 1
+MAX_PAYLOAD_BYTES: Final = 256 * 1024
+"""Largest payload a consumer accepts; a 48-port switch poll is ~15 KiB."""
+MAX_READINGS_PER_MESSAGE: Final = 1000
+
+Ident = Annotated[str, StringConstraints(pattern=IDENT_PATTERN)]
+TimestampNs = Annotated[int, Field(gt=0, lt=2**63, description="ns since the Unix epoch, UTC")]
+Sequence = Annotated[int, Field(ge=0, lt=2**63)]
+
+
+class CardRead(BaseModel):
+    """A card presented to an RFID reader (one tap; a held card is one read)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["card_read"] = "card_read"
+    seq: Sequence
+    ts: TimestampNs
+    card: CardId
+
+
+# The union of every reading kind; later kinds join it with ``Field(discriminator="kind")``.
+Reading: TypeAlias = CardRead
+
+
+class Envelope(BaseModel):
+    """One MQTT message: readings of a single device, oldest first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1]
+    site: Ident
+    gateway: Ident
+    device: Ident
+    historical: bool = Field(
+        default=False, description="replayed from the outbox: store, but raise no alarms"
+    )
+    readings: tuple[Reading, ...] = Field(min_length=1, max_length=MAX_READINGS_PER_MESSAGE)
+
+    @property
+    def topic(self) -> ReadingTopic:
+        """The topic this envelope belongs on."""
+        return ReadingTopic(self.site, self.gateway, self.device)
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Serialise an envelope for publishing."""
+    return envelope.model_dump_json(exclude_defaults=False).encode()
+
+
+def decode(payload: bytes, topic: ReadingTopic | None = None) -> Envelope:
+    """Parse and validate a payload; with ``topic``, also check it matches the payload.
+
+    Raises:
+        PayloadError: with a reason code and a readable detail; never anything else.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(
+            RejectReason.TOO_LARGE,
+            f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+        )
+    try:
+        envelope = Envelope.model_validate_json(payload)
+    except ValidationError as exc:
+        raise _explain(exc, payload) from None
+    if topic is not None and envelope.topic != topic:
+        raise PayloadError(
+            RejectReason.TOPIC_MISMATCH,
+            f"payload names {envelope.topic} but arrived on {topic}",
+        )
+    return envelope
+
+
+def _explain(exc: ValidationError, payload: bytes) -> PayloadError:
+    """Turn a pydantic error into the contract's reason codes."""
+    errors = exc.errors(include_url=False)
+    if any(err["type"] == "json_invalid" for err in errors):
+        return PayloadError(RejectReason.NOT_JSON, f"not valid JSON: {errors[0]['msg']}")
+    version_errors = [err for err in errors if err["loc"] == ("v",)]
+    if version_errors and version_errors[0]["type"] != "missing":
+        return PayloadError(
+            RejectReason.UNSUPPORTED_VERSION,
+            f"schema version {_version_of(payload)} is not supported; "
+            f"this build understands v={SCHEMA_VERSION}",
+        )
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(message)"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return PayloadError(RejectReason.INVALID, f"{where}: {first['msg']}{more}")
+
+
+def _version_of(payload: bytes) -> str:
+    """Best-effort rendering of the ``v`` a payload claimed, for the error message."""
+    try:
+        value = json.loads(payload).get("v")
+    except (ValueError, AttributeError):
+        return "?"
+    return repr(value)
