@@ -1,0 +1,10 @@
+"""Pelangi collector: subscribes to MQTT, validates readings and stores them in InfluxDB.
+
+Layers:
+
+- :mod:`collector.subscriber`: the MQTT side (persistent session, QoS 1, manual acks).
+- :mod:`collector.validation`: bytes + topic in, envelope or a reasoned rejection out.
+- :mod:`collector.storage`: readings to points, line protocol, and the InfluxDB backends.
+- :mod:`collector.pipeline`: batching, writing, and acknowledging only what was stored.
+- :mod:`collector.cli`: the ``pelangi-collector`` command.
+"""

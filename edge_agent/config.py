@@ -1,0 +1,66 @@
+"""The agent's configuration file (YAML), validated by pydantic.
+
+See ``config/agent.example.yaml`` for a commented example and the README for the full
+reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from pelangi.configfile import StrictModel
+from pelangi.logs import LogLevel
+from pelangi.mqtt import MqttSettings
+from pelangi.payloads import Ident
+
+BaudRate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
+
+
+class ReaderSettings(StrictModel):
+    """One RFID reader on a serial port."""
+
+    id: Ident = Field(description="device id, unique on this gateway (used in topics and tags)")
+    kind: Literal["rdm6300"] = Field(
+        default="rdm6300", description="frame format: rdm6300 = EM4100 125 kHz (STX .. ETX)"
+    )
+    port: str = Field(min_length=1, description="serial device, e.g. /dev/ttyUSB0")
+    baudrate: BaudRate = 9600
+    hold_gap_ms: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=500,
+        description="a card seen again within this gap is still the same tap (held on the reader)",
+    )
+    reopen_max_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0, description="longest wait between attempts to reopen a vanished port"
+    )
+
+
+class AgentSettings(StrictModel):
+    """The whole agent configuration file."""
+
+    site: Ident = Field(description="site id, e.g. bukit-pelangi")
+    gateway: Ident = Field(description="this gateway's id, unique within the site")
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    readers: list[ReaderSettings] = Field(default_factory=list)
+    state_dir: Path = Field(
+        default=Path("/var/lib/pelangi-agent"),
+        description="where the agent keeps its state (sequence numbers)",
+    )
+    log_level: LogLevel = "info"
+
+    @property
+    def client_id(self) -> str:
+        """The MQTT client id: fixed per gateway, so the broker recognises it on return."""
+        return f"pelangi-agent-{self.site}-{self.gateway}"
+
+    @model_validator(mode="after")
+    def _unique_devices(self) -> AgentSettings:
+        seen: set[str] = set()
+        for reader in self.readers:
+            if reader.id in seen:
+                msg = f"device id {reader.id!r} is used twice; every device needs its own id"
+                raise ValueError(msg)
+            seen.add(reader.id)
+        return self
