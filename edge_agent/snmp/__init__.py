@@ -1,0 +1,1 @@
+"""SNMP switch polling: counter-rate math (sans-IO) and the poller."""
