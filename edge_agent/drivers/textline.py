@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
+from edge_agent.drivers.lines import LineSplitter, Overlong
 from edge_agent.errors import FrameError, FrameErrorKind
 from pelangi.card import CardId
 
@@ -85,36 +86,20 @@ class TextLineDecoder:
     def __init__(self, fmt: TextFormat = "auto") -> None:
         """Decode lines in ``fmt``."""
         self._fmt: TextFormat = fmt
-        self._line = bytearray()
-        self._skipping = False  # inside an overlong line, waiting for its end
+        self._lines = LineSplitter(MAX_LINE)
 
     def feed(self, data: bytes) -> list[CardId | FrameError]:
         """Consume bytes; return the cards and errors of every line they completed."""
-        out: list[CardId | FrameError] = []
-        for byte in data:
-            if byte in b"\r\n":
-                if not self._skipping and self._line.strip():
-                    out.append(self._parse(bytes(self._line)))
-                self._line.clear()
-                self._skipping = False
-            elif self._skipping:
-                continue
-            elif len(self._line) >= MAX_LINE:
-                out.append(
-                    FrameError(
-                        FrameErrorKind.OVERLONG,
-                        bytes(self._line),
-                        f"line longer than {MAX_LINE} characters: expected "
-                        f"{_EXPECTED[self._fmt]} and a line end, got {bytes(self._line[:32])!r}...",
-                    )
-                )
-                self._line.clear()
-                self._skipping = True
-            else:
-                self._line.append(byte)
-        return out
+        return [self._parse(line) for line in self._lines.feed(data)]
 
-    def _parse(self, line: bytes) -> CardId | FrameError:
+    def _parse(self, line: bytes | Overlong) -> CardId | FrameError:
+        if isinstance(line, Overlong):
+            return FrameError(
+                FrameErrorKind.OVERLONG,
+                line.head,
+                f"line longer than {MAX_LINE} characters: expected "
+                f"{_EXPECTED[self._fmt]} and a line end, got {line.head!r}...",
+            )
         try:
             return parse_line(line, self._fmt)
         except FrameError as exc:
