@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from edge_agent.doors.gpio import Edge, GpioDoorInput, states_from_edges
 from edge_agent.doors.lineproto import MAX_LINE, DoorLineDecoder, DoorReport, parse_door_line
 from edge_agent.doors.state import DoorChange, DoorState, DoorTracker, state_from_level
 from edge_agent.doors.zigbee import state_from_zigbee2mqtt
-from edge_agent.errors import FrameError, FrameErrorKind
+from edge_agent.errors import AgentError, FrameError, FrameErrorKind
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_polarity_is_declared_per_input() -> None:
@@ -108,3 +115,17 @@ def test_zigbee_any_bytes_give_state_or_frame_error(data: bytes) -> None:
     except FrameError:
         return
     assert result is None or isinstance(result, DoorState)
+
+
+def test_gpio_edges_map_through_polarity() -> None:
+    edges = [Edge(rising=True, timestamp_ns=1), Edge(rising=False, timestamp_ns=2)]
+    assert states_from_edges(edges, "low") == [DoorState.OPEN, DoorState.CLOSED]
+    assert states_from_edges(edges, "high") == [DoorState.CLOSED, DoorState.OPEN]
+
+
+def test_gpio_without_a_chip_says_so(tmp_path: Path) -> None:
+    states: list[DoorState] = []
+    door = GpioDoorInput(str(tmp_path / "gpiochip9"), 4, "low", 20, states.append)
+    with pytest.raises(AgentError, match=r"cannot watch GPIO line 4 on .*gpiochip9"):
+        door.run(threading.Event())
+    assert states == []
