@@ -21,7 +21,8 @@ venv: $(STAMP)
 
 ## make demo: start private Mosquitto + InfluxDB + a simulated reader, tap cards, show what was stored.
 demo: deps venv
-	$(BIN)/python -m pelangi.sandbox.demo
+	@# No __pycache__ in the source tree: the demo writes only to its temp folder and .venv.
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pelangi.sandbox.demo
 
 ## make test: lint, type-check (mypy strict) and the whole test suite against real servers.
 test: deps venv lint typecheck pytest

@@ -1,0 +1,362 @@
+"""``make demo``: the whole chain on this machine, from a tapped card to a row in InfluxDB.
+
+Run as ``python -m pelangi.sandbox.demo``. It starts a private Mosquitto and InfluxDB on
+free loopback ports and a simulated RDM6300 reader (a socat pseudo-terminal), all in a
+temporary folder; runs ``pelangi-collector setup-db``, ``pelangi-collector run`` and
+``pelangi-agent run`` with generated configurations; taps a few cards (one held, one with a
+broken checksum, some line noise); waits until InfluxDB holds them and prints them. At the
+end, even on failure or Ctrl-C, it stops everything it started, checks that nothing is
+left running and removes the folder. Exit status 0 means every check passed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pelangi.sandbox.logbook import LogBook
+from pelangi.sandbox.pipeline import Pipeline, PipelineSettings, Reader
+from pelangi.sandbox.processes import ChildProcess, SandboxError
+from pelangi.sandbox.rdm6300 import LINE_NOISE, card_printed, card_uid, hold_card, rdm6300_frame
+from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty, Server
+from pelangi.sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+SITE: Final = "bukit-pelangi"
+GATEWAY: Final = "gw-kantor-bupati"
+READER: Final = "rfid-lobby"
+DATABASE: Final = "pelangi"
+HOLD_GAP_MS: Final = 300
+ARRIVAL_TIMEOUT_S: Final = 20.0
+
+EXIT_FAILED: Final = 1
+EXIT_INTERRUPTED: Final = 130
+
+# Log lines worth showing after the run: problems, rejections, the agent's totals.
+_NOTABLE = re.compile(
+    r" (WARNING|ERROR|CRITICAL) |reject|bad|ignored|garbage|noise|totals|stored|wrote|stopped",
+    re.IGNORECASE,
+)
+
+
+def _wita() -> tzinfo:
+    """Central Indonesia time (Kutai Timur); UTC+8 all year, so a fixed offset will do."""
+    try:
+        return ZoneInfo("Asia/Makassar")
+    except ZoneInfoNotFoundError:
+        return timezone(timedelta(hours=8), "WITA")
+
+
+def say(text: str = "") -> None:
+    """Print one line of the demo's story (flushed, so it interleaves well with make)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def step(text: str) -> None:
+    """Announce a step."""
+    say()
+    say(f"==> {text}")
+
+
+class DemoFailedError(SandboxError):
+    """Something the demo checks did not hold."""
+
+
+@dataclass
+class Demo:
+    """What the demo started, so that it can all be stopped, whatever happens."""
+
+    work: Path
+    log_book: LogBook = field(default_factory=LogBook)
+    servers: list[Server] = field(default_factory=list)
+    pipeline: Pipeline | None = None
+
+    def processes(self) -> list[ChildProcess]:
+        """Every child process the demo has started (running or not)."""
+        found = [server.process for server in self.servers if server.started]
+        if self.pipeline is not None:
+            found += [self.pipeline.agent, self.pipeline.collector]
+        return [process for process in found if process.started]
+
+    def start_server(self, server: Server, label: str) -> None:
+        """Start ``server``, remembering it for the final clean-up."""
+        self.servers.append(server)
+        self.log_book.add(label, server)
+        server.start()
+
+    def stop_all(self) -> list[str]:
+        """Stop the agent and collector, then the servers (newest first); return leftovers.
+
+        Each stop is tried even if an earlier one failed: a failure is reported, not fatal.
+        """
+        stoppers: list[tuple[str, Callable[[], object]]] = []
+        if self.pipeline is not None:
+            stoppers.append(("the agent and the collector", self.pipeline.stop))
+        stoppers += [(server.name, server.stop) for server in reversed(self.servers)]
+        for name, stop in stoppers:
+            try:
+                stop()
+            except (OSError, SandboxError) as exc:
+                say(f"    could not stop {name}: {exc}")
+        return [
+            f"{process.name} (PID {process.pid})"
+            for process in self.processes()
+            if process.running or Path(f"/proc/{process.pid}").exists()
+        ]
+
+
+def run(demo: Demo) -> None:
+    """The demo's story; raises on the first thing that does not work."""
+    work = demo.work
+    say("Pelangi demo: RFID reader -> edge agent -> MQTT -> collector -> InfluxDB, all on this")
+    say(f"machine, in the temporary folder {work}")
+
+    step("Starting a private MQTT broker (Mosquitto)")
+    broker = Mosquitto(work / "mosquitto")
+    demo.start_server(broker, "mosquitto")
+    say(f"    listening on {broker.address}, PID {broker.pid}")
+
+    step("Starting a private InfluxDB 1.6 database server")
+    influx = InfluxDB(work / "influxdb")
+    demo.start_server(influx, "influxd")
+    say(f"    HTTP API at {influx.url}, PID {influx.pid}")
+
+    step("Plugging in a simulated RDM6300 card reader (a socat pseudo-terminal)")
+    pty = SerialPty(work / "dev", "ttyRFID0")
+    demo.start_server(pty, "socat")
+    say(f"    the agent will open {pty.device} as if it were /dev/ttyUSB0")
+
+    pipeline = Pipeline(
+        work / "pelangi",
+        broker=broker,
+        influx=influx,
+        database=DATABASE,
+        readers=[Reader(READER, pty, hold_gap_ms=HOLD_GAP_MS)],
+        settings=PipelineSettings(site=SITE, gateway=GATEWAY, batch_max_delay_ms=100),
+    )
+    demo.pipeline = pipeline
+    demo.log_book.add("pelangi-agent", pipeline.agent)
+    demo.log_book.add("pelangi-collector", pipeline.collector)
+
+    step("Writing the configuration files")
+    pipeline.write_configs()
+    say(f"    {pipeline.agent_config_path}")
+    say(f"    {pipeline.collector_config_path}")
+
+    step(f"Creating the database {DATABASE!r}: pelangi-collector setup-db")
+    for line in pipeline.setup_db().splitlines():
+        say(f"    {line}")
+
+    step("Starting the collector: pelangi-collector run")
+    pipeline.start_collector()
+    say(f"    PID {pipeline.collector.pid}, subscribed at the broker")
+
+    step("Starting the agent: pelangi-agent run")
+    pipeline.start_agent()
+    say(f"    PID {pipeline.agent.pid}, connected to the broker, reader port open")
+
+    time_one_tap(pty, influx)
+    expected = tap_cards(pty, broker, pipeline)
+
+    step("Waiting until InfluxDB holds every tap")
+    rows = wait_for_rows(influx, expected)
+    print_table(rows)
+    check_rows(rows, expected)
+
+    step("Stopping the agent and the collector (SIGTERM)")
+    for name, status in pipeline.stop().items():
+        say(f"    {name} exited with status {status}")
+    show_notable_lines(pipeline)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What InfluxDB should hold after the taps: card -> number of rows."""
+
+    counts: dict[str, int]
+    absent: list[str]
+
+
+FIRST_CARD: Final = "01001293D8"
+
+
+def time_one_tap(pty: SerialPty, influx: InfluxDB) -> None:
+    """Tap one card and measure how long until InfluxDB answers a query with it."""
+    step("Tapping one card and timing its way into InfluxDB")
+    uid = card_uid(FIRST_CARD)
+    say(f"    tap card {uid} (printed {card_printed(FIRST_CARD)})")
+    tapped = time.monotonic()
+    pty.write(rdm6300_frame(FIRST_CARD))
+    wait_until(
+        lambda: any(row.get("uid") == uid for row in _stored(influx)),
+        timeout=ARRIVAL_TIMEOUT_S,
+        what=f"card {uid} is stored",
+        interval=0.01,
+    )
+    say(
+        f"    queryable in InfluxDB {time.monotonic() - tapped:.3f} s after the tap (target: < 1 s)"
+    )
+
+
+def tap_cards(pty: SerialPty, broker: Mosquitto, pipeline: Pipeline) -> Expected:
+    """Tap the cards of the story and say what each should lead to."""
+    step("Tapping more cards")
+    plain = ["62E3086CED", "0A00C0FFEE"]
+    held, broken, last = "0400ABCDEF", "0B0BADF00D", "1F00123456"
+
+    for card in plain:
+        say(f"    tap card {card_uid(card)} (printed {card_printed(card)})")
+        pty.write(rdm6300_frame(card))
+        # A person takes a moment between taps; a reader never sees two cards at once.
+        time.sleep(0.2)
+
+    say(f"    hold card {card_uid(held)} on the reader for 1 s: the reader repeats its frame")
+    frames = hold_card(pty.write, rdm6300_frame(held), seconds=1.0)
+    say(f"      ({frames} identical frames; the agent should store ONE tap)")
+
+    say(f"    a frame for card {card_uid(broken)} with a broken checksum: should be rejected")
+    pty.write(rdm6300_frame(broken, bad_checksum=True))
+    say(f"    line noise ({len(LINE_NOISE)} bytes of garbage): should be ignored")
+    pty.write(LINE_NOISE)
+
+    topic = pipeline.topic(READER)
+    say("    a malformed message published straight to the broker on the reader's topic")
+    say(f"      {topic}: the collector should reject it")
+    broker.publish(topic, b"this is not a Pelangi envelope")
+
+    say(f"    tap card {card_uid(last)} after all that: should arrive as usual")
+    pty.write(rdm6300_frame(last))
+    return Expected(counts=dict.fromkeys([FIRST_CARD, *plain, held, last], 1), absent=[broken])
+
+
+def _stored(influx: InfluxDB) -> list[dict[str, Any]]:
+    return influx.query("SELECT * FROM card_read", db=DATABASE)
+
+
+def wait_for_rows(influx: InfluxDB, expected: Expected) -> list[dict[str, Any]]:
+    """Wait until every expected card is stored; return all rows."""
+    uids = {card_uid(card) for card in expected.counts}
+    # Readings of one reader arrive in order: once the last tap is stored, so is the rest.
+    return wait_until(
+        lambda: (rows := _stored(influx)) and uids <= {row.get("uid") for row in rows} and rows,
+        timeout=ARRIVAL_TIMEOUT_S,
+        what=f"InfluxDB holds cards {sorted(uids)}",
+        interval=0.05,
+    )
+
+
+def print_table(rows: Sequence[dict[str, Any]]) -> None:
+    """Print the stored rows as a table, times in WITA."""
+    step(f"InfluxDB now holds (database {DATABASE!r}, measurement card_read):")
+    wita = _wita()
+    header = ("time (WITA)", "site", "gateway", "reader", "uid", "printed", "seq")
+    lines = [header]
+    for row in sorted(rows, key=lambda r: int(r["time"])):
+        when = datetime.fromtimestamp(int(row["time"]) / 1e9, tz=UTC).astimezone(wita)
+        lines.append(
+            (
+                when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                str(row.get("site")),
+                str(row.get("gateway")),
+                str(row.get("device")),
+                str(row.get("uid")),
+                str(row.get("printed")),
+                str(row.get("seq")),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for n, line in enumerate(lines):
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        say(("    " + "  ".join(cells)).rstrip())
+        if n == 0:
+            say("    " + "  ".join("-" * width for width in widths))
+
+
+def check_rows(rows: Sequence[dict[str, Any]], expected: Expected) -> None:
+    """Check each card was stored exactly as often as expected, with the right identity."""
+    step("Checking")
+    problems = []
+    for card, count in expected.counts.items():
+        found = [row for row in rows if row.get("uid") == card_uid(card)]
+        if len(found) != count:
+            problems.append(f"card {card_uid(card)}: stored {len(found)} times, expected {count}")
+        elif found[0].get("printed") != card_printed(card):
+            problems.append(f"card {card_uid(card)}: printed {found[0].get('printed')!r}")
+    stored_uids = {row.get("uid") for row in rows}
+    problems += [
+        f"card {card_uid(card)} (broken checksum) was stored"
+        for card in expected.absent
+        if card_uid(card) in stored_uids
+    ]
+    if len(rows) != sum(expected.counts.values()):
+        problems.append(f"{len(rows)} rows stored, expected {sum(expected.counts.values())}")
+    if problems:
+        raise DemoFailedError("; ".join(problems))
+    say(f"    OK: {len(rows)} taps stored once each, the held card once, the broken frame")
+    say("    and the noise dropped, the malformed MQTT message kept out")
+
+
+def show_notable_lines(pipeline: Pipeline, limit: int = 12) -> None:
+    """Print the log lines of the agent and collector worth a look."""
+    for process in (pipeline.agent, pipeline.collector):
+        step(f"Notable lines from the {process.name} log ({process.log_path})")
+        notable = [line for line in process.log_text().splitlines() if _NOTABLE.search(line)]
+        for line in notable[-limit:] or ["(none)"]:
+            say(f"    {line}")
+
+
+def main() -> int:
+    """Run the demo; always clean up; return the exit status."""
+    demo = Demo(Path(tempfile.mkdtemp(prefix="pelangi-demo-")))
+    status = EXIT_FAILED
+    try:
+        run(demo)
+        status = 0
+    except KeyboardInterrupt:
+        say()
+        say("Interrupted: cleaning up.")
+        status = EXIT_INTERRUPTED
+    except (SandboxError, TimeoutError) as exc:
+        say()
+        say(f"DEMO FAILED: {exc}")
+        say()
+        say("The last lines of each log:")
+        say(demo.log_book.render(30))
+    finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            step("Stopping everything the demo started")
+            leftovers = demo.stop_all()
+            names = ", ".join(f"{p.name} (PID {p.pid})" for p in demo.processes()) or "nothing"
+            if leftovers:
+                say(f"    STILL RUNNING: {', '.join(leftovers)}")
+                status = EXIT_FAILED
+            else:
+                say(f"    stopped: {names}; nothing is left running")
+        finally:
+            shutil.rmtree(demo.work, ignore_errors=True)
+            say(f"    removed {demo.work}")
+            signal.signal(signal.SIGINT, previous)
+    say()
+    say(_OUTCOME.get(status, "Demo did not pass."))
+    return status
+
+
+_OUTCOME: Final = {0: "Demo finished: all checks passed.", EXIT_INTERRUPTED: "Demo interrupted."}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Fixtures that start real servers on free loopback ports, and show their logs on failure.
+
+- ``mosquitto`` (function): a fresh broker in the test's tmp_path.
+- ``influxdb`` (session): one influxd for the whole run (starting it per test is slow).
+- ``influx_db`` (function): a fresh, uniquely named database on it, dropped afterwards.
+- ``make_pty`` (function): a factory of simulated serial readers; ``serial_pty`` is one.
+- ``log_book`` (session): where fixtures register logs; when a test fails, the tail of
+  every registered log is added to its report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pelangi.sandbox.logbook import LogBook
+from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterator
+    from pathlib import Path
+
+LOG_TAIL_LINES = 40
+
+_LOG_BOOK = pytest.StashKey[LogBook]()
+
+
+def _log_book(config: pytest.Config) -> LogBook:
+    return config.stash.setdefault(_LOG_BOOK, LogBook())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the tail of every registered server log to a failed test's report."""
+    del call
+    report = yield
+    if report.failed and report.when in {"setup", "call"}:
+        for label, tail in _log_book(item.config).tails(LOG_TAIL_LINES):
+            report.sections.append((f"log tail: {label}", tail or "(empty)"))
+    return report
+
+
+@pytest.fixture(scope="session")
+def log_book(pytestconfig: pytest.Config) -> LogBook:
+    """Register logs to be shown when a test fails."""
+    return _log_book(pytestconfig)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    """A fresh Mosquitto broker on a free loopback port, with its data in tmp_path."""
+    broker = Mosquitto(tmp_path / "mosquitto")
+    remove = log_book.add("mosquitto", broker)
+    try:
+        with broker:
+            yield broker
+    finally:
+        remove()
+
+
+@pytest.fixture(scope="session")
+def influxdb(tmp_path_factory: pytest.TempPathFactory, log_book: LogBook) -> Iterator[InfluxDB]:
+    """One InfluxDB server for the whole session; tests use their own database on it."""
+    server = InfluxDB(tmp_path_factory.mktemp("influxdb"))
+    remove = log_book.add("influxd", server)
+    try:
+        with server:
+            yield server
+    finally:
+        remove()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def influx_db(influxdb: InfluxDB, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The name of a fresh database on the session's InfluxDB, dropped after the test."""
+    name = unique_database_name(request.node.name)
+    influxdb.create_database(name)
+    yield name
+    if influxdb.running:
+        influxdb.drop_database(name)
+
+
+def unique_database_name(hint: str) -> str:
+    """A database name no other test of this run uses, readable in influxd's log."""
+    stem = "".join(c if c.isalnum() else "_" for c in hint)[:40]
+    return f"t{os.getpid()}_{next(_database_numbers)}_{stem}"
+
+
+@pytest.fixture
+def make_pty(tmp_path: Path, log_book: LogBook) -> Iterator[Callable[[str], SerialPty]]:
+    """A factory: ``make_pty("ttyLOBBY")`` starts a simulated serial reader and returns it.
+
+    Every pty it made is stopped after the test.
+    """
+    made: list[tuple[SerialPty, Callable[[], None]]] = []
+
+    def make(name: str = "ttyRFID0") -> SerialPty:
+        pty = SerialPty(tmp_path / "pty", name)
+        made.append((pty, log_book.add(f"socat {name}", pty)))
+        return pty.start()
+
+    try:
+        yield make
+    finally:
+        for pty, remove in made:
+            pty.stop()
+            remove()
+
+
+@pytest.fixture
+def serial_pty(make_pty: Callable[[str], SerialPty]) -> SerialPty:
+    """One simulated serial reader (see ``make_pty``)."""
+    return make_pty("ttyRFID0")
