@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge_agent.snmp.client import SnmpError, SwitchClient, V2cAuth, V3Auth
 from edge_agent.snmp.tracker import InterfaceReport, PortChange, SwitchTracker
@@ -109,7 +109,10 @@ class SwitchPoller:
         next_at = self._clock()
         try:
             while not stop.is_set():
-                self._on_result(await self.poll_once())
+                result = await self._poll_unless_stopped(stop)
+                if result is None:
+                    break
+                self._on_result(result)
                 next_at += interval
                 now = self._clock()
                 if next_at <= now:  # a poll overran its slot: start afresh, never burst
@@ -117,7 +120,25 @@ class SwitchPoller:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=next_at - now)
         finally:
-            self._client.close()
+            self.close()
+
+    async def _poll_unless_stopped(self, stop: asyncio.Event) -> PollResult | None:
+        """Poll, but give up at once when ``stop`` is set (a dead switch may take seconds)."""
+        poll: asyncio.Future[PollResult] = asyncio.ensure_future(self.poll_once())
+        stopped: asyncio.Future[bool] = asyncio.ensure_future(stop.wait())
+        racers: list[asyncio.Future[Any]] = [poll, stopped]
+        await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if poll.done():
+            return poll.result()
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+        return None
+
+    def close(self) -> None:
+        """Release the client's sockets; call from the event loop the poller ran on."""
+        self._client.close()
 
     async def poll_once(self) -> PollResult:
         """Poll now; never raises for an unreachable or misbehaving switch."""

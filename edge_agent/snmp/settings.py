@@ -29,7 +29,7 @@ class SwitchSettings(StrictModel):
     version: Literal["2c", "3"] = "2c"
     community: SecretStr | None = Field(default=None, description="SNMP v2c community")
     v3: SnmpV3User | None = Field(default=None, description="SNMP v3 user (authPriv)")
-    interval_s: Annotated[float, Field(ge=5, le=3600)] = 60.0
+    interval_s: Annotated[float, Field(ge=1, le=3600)] = 60.0
     timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
     retries: Annotated[int, Field(ge=0, le=5)] = 1
     max_repetitions: Annotated[int, Field(ge=1, le=100)] = Field(
