@@ -1,0 +1,76 @@
+"""The ``pelangi-agent`` command: run the agent, or check its configuration file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from edge_agent.agent import run as run_agent
+from edge_agent.config import AgentSettings
+from edge_agent.errors import AgentError
+from pelangi.cli import load_or_exit, stop_on_signals
+from pelangi.logs import LogLevel, setup
+
+DEFAULT_CONFIG: Final = Path("/etc/pelangi/agent.yaml")
+EXIT_CANNOT_START: Final = 1
+
+app = typer.Typer(
+    help=(
+        "Pelangi edge agent: reads the RFID card readers plugged into this gateway "
+        "and sends every card tap to the MQTT broker."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="The agent's configuration file (YAML).",
+        dir_okay=False,
+    ),
+]
+
+
+@app.command()
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level", help="Override the file's log_level (use debug when troubleshooting)."
+        ),
+    ] = None,
+) -> None:
+    """Start the agent: read the card readers and send each tap to the broker, until stopped."""
+    settings = load_or_exit(config, AgentSettings)
+    setup(log_level or settings.log_level)
+    stop = stop_on_signals()
+    try:
+        run_agent(settings, stop)
+    except AgentError as exc:
+        typer.echo(f"pelangi-agent cannot start: {exc}", err=True)
+        raise typer.Exit(EXIT_CANNOT_START) from None
+
+
+@app.command()
+def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Check the configuration file without starting anything: prints a summary or each problem."""
+    settings = load_or_exit(config, AgentSettings)
+    readers = ", ".join(f"{r.id} on {r.port}" for r in settings.readers) or "none"
+    typer.echo(
+        f"configuration OK: site {settings.site}, gateway {settings.gateway}, "
+        f"{len(settings.readers)} reader(s): {readers}; mqtt {settings.mqtt.address}"
+    )
+    # Not an error: a reader may be unplugged right now, and the agent waits for it.
+    for reader in settings.readers:
+        if not Path(reader.port).exists():
+            typer.echo(
+                f"note: reader {reader.id}: {reader.port} does not exist right now "
+                "(unplugged or renamed?); the agent will keep trying to open it",
+                err=True,
+            )

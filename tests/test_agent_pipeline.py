@@ -1,0 +1,172 @@
+"""The agent's pipeline without IO: bytes in, envelopes out; clocks and log throttling."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from edge_agent.agent import ReaderPipeline
+from edge_agent.clock import DeviceClock
+from edge_agent.config import ReaderSettings
+from edge_agent.throttle import LogThrottle
+from pelangi.payloads import Envelope, decode, encode
+from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+CARD = "01001293D8"
+
+
+class ListSink:
+    """A sink that keeps what it is given (the agent's seam, as a test double)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    def start(self) -> None:
+        """Nothing to connect."""
+
+    def submit(self, envelope: Envelope) -> None:
+        self.envelopes.append(envelope)
+
+    def close(self, timeout: float) -> None:
+        del timeout
+
+    def summary(self) -> str:
+        return f"{len(self.envelopes)} kept"
+
+
+class FakeTime:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counter() -> Iterator[int]:
+    yield from range(100, 10_000)
+
+
+@pytest.fixture
+def clock() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def sink() -> ListSink:
+    return ListSink()
+
+
+@pytest.fixture
+def pipeline(clock: FakeTime, sink: ListSink) -> ReaderPipeline:
+    numbers = _counter()
+    return ReaderPipeline(
+        ReaderSettings(id="rfid-lobby", port="/dev/null", hold_gap_ms=500),
+        site="bukit-pelangi",
+        gateway="gw-bupati",
+        sink=sink,
+        next_seq=lambda: next(numbers),
+        monotonic=clock,
+    )
+
+
+def test_a_tap_becomes_one_envelope_with_the_full_identity(
+    pipeline: ReaderPipeline, sink: ListSink
+) -> None:
+    pipeline.on_bytes(rdm6300_frame(CARD))
+    [envelope] = sink.envelopes
+    assert (envelope.site, envelope.gateway, envelope.device) == (
+        "bukit-pelangi",
+        "gw-bupati",
+        "rfid-lobby",
+    )
+    [read] = envelope.readings
+    assert (read.seq, read.card.uid, read.card.printed) == (100, "001293D8", "0001217496")
+    assert str(envelope.topic) == "pelangi/bukit-pelangi/gw-bupati/reading/rfid-lobby"
+    assert decode(encode(envelope), envelope.topic) == envelope
+
+
+def test_held_card_is_one_tap_and_repeats_are_counted(
+    pipeline: ReaderPipeline, sink: ListSink, clock: FakeTime
+) -> None:
+    for _ in range(30):  # three seconds on the reader
+        pipeline.on_bytes(rdm6300_frame(CARD))
+        clock.now += 0.1
+    clock.now += 1.0  # taken away, then presented again
+    pipeline.on_bytes(rdm6300_frame(CARD))
+    assert [e.readings[0].seq for e in sink.envelopes] == [100, 101]
+    stats = pipeline.stats()
+    assert (stats.frames, stats.taps, stats.repeats) == (31, 2, 29)
+
+
+def test_timestamps_strictly_increase_even_within_one_chunk(
+    pipeline: ReaderPipeline, sink: ListSink
+) -> None:
+    other = "62E3086CED"
+    pipeline.on_bytes(rdm6300_frame(CARD) + rdm6300_frame(other) + rdm6300_frame("0000000001"))
+    stamps = [e.readings[0].ts for e in sink.envelopes]
+    assert len(stamps) == 3
+    assert stamps == sorted(set(stamps))
+
+
+def test_bad_frames_are_counted_by_kind_and_logged_without_flooding(
+    pipeline: ReaderPipeline, clock: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = rdm6300_frame(CARD, bad_checksum=True)
+    with caplog.at_level(logging.WARNING, logger="edge_agent.agent"):
+        for _ in range(100):
+            pipeline.on_bytes(bad + LINE_NOISE)
+        lines_during_noise = len(caplog.records)
+        clock.now += 61
+        pipeline.tick(clock.now)
+    assert pipeline.stats().errors == {"bad_checksum": 100, "garbage": 99}
+    assert lines_during_noise == 5
+    summary = caplog.records[-1].getMessage()
+    assert "194 more bad frames in the last 60 s (bad_checksum 97, garbage 97)" in summary
+    assert "expected" in caplog.records[0].getMessage()
+
+
+def test_good_frames_still_flow_between_bad_ones(pipeline: ReaderPipeline, sink: ListSink) -> None:
+    pipeline.on_bytes(b"\x02\x02" + LINE_NOISE + rdm6300_frame(CARD) + b"\x02123")
+    assert len(sink.envelopes) == 1
+
+
+def test_device_clock_never_repeats_or_goes_back() -> None:
+    readings = iter([5, 5, 4, 10, 10])
+    clock = DeviceClock(lambda: next(readings))
+    assert [clock.next_ns() for _ in range(5)] == [5, 6, 7, 10, 11]
+
+
+def test_device_clock_is_utc_nanoseconds() -> None:
+    assert DeviceClock().next_ns() > 1_700_000_000 * 10**9
+
+
+def test_throttle_lets_a_burst_through_then_summarises() -> None:
+    throttle = LogThrottle(burst=2, interval_s=60)
+    assert [throttle.allow(0.0, "a"), throttle.allow(1.0, "a"), throttle.allow(2.0, "b")] == [
+        True,
+        True,
+        False,
+    ]
+    assert not throttle.due(59.0)
+    assert throttle.due(60.0) == {"b": 1}
+    # Still noisy: only summaries, no new burst.
+    assert not throttle.allow(61.0, "a")
+    assert throttle.due(120.0) == {"a": 1}
+    # A quiet window: the next event is logged in full again.
+    assert not throttle.due(180.0)
+    assert throttle.allow(200.0, "a")
+
+
+def test_throttle_reset_allows_a_new_burst() -> None:
+    throttle = LogThrottle(burst=1, interval_s=60)
+    assert throttle.allow(0.0)
+    assert not throttle.allow(1.0)
+    throttle.reset()
+    assert throttle.allow(2.0)

@@ -1,0 +1,112 @@
+"""The agent's sequence number: increasing across restarts, one fsync per block."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+from edge_agent.errors import AgentError
+from edge_agent.sequence import FILE_NAME, SequenceCounter
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _stored_mark(state_dir: Path) -> int:
+    return int((state_dir / FILE_NAME).read_text(encoding="ascii"))
+
+
+def test_fresh_state_starts_at_zero_and_reserves_a_block(tmp_path: Path) -> None:
+    counter = SequenceCounter(tmp_path / "state", block=10)
+    assert [counter.next() for _ in range(3)] == [0, 1, 2]
+    assert _stored_mark(tmp_path / "state") == 10
+
+
+def test_restart_continues_above_every_number_handed_out(tmp_path: Path) -> None:
+    first = SequenceCounter(tmp_path, block=10)
+    before = [first.next() for _ in range(25)]  # crosses two block boundaries
+    second = SequenceCounter(tmp_path, block=10)  # as if the agent was killed and restarted
+    after = [second.next() for _ in range(3)]
+    assert min(after) > max(before)
+    assert before == list(range(25))
+
+
+def test_restart_without_any_reading_still_moves_on(tmp_path: Path) -> None:
+    SequenceCounter(tmp_path, block=10)
+    counter = SequenceCounter(tmp_path, block=10)
+    assert counter.next() == 10
+
+
+def test_mark_is_written_once_per_block(tmp_path: Path) -> None:
+    counter = SequenceCounter(tmp_path, block=100)
+    path = tmp_path / FILE_NAME
+    inode = path.stat().st_ino
+    for _ in range(99):
+        counter.next()
+    assert path.stat().st_ino == inode  # not replaced: no write, no fsync per reading
+    counter.next()
+    counter.next()
+    assert path.stat().st_ino != inode
+    assert _stored_mark(tmp_path) == 200
+
+
+def test_numbers_are_unique_across_threads(tmp_path: Path) -> None:
+    counter = SequenceCounter(tmp_path, block=7)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        mine = [counter.next() for _ in range(200)]
+        with lock:
+            seen.extend(mine)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(800))
+
+
+def test_state_dir_that_is_a_file_is_a_clear_agent_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("", encoding="ascii")
+    with pytest.raises(AgentError, match=f"cannot create the state directory {blocker}/state: "):
+        SequenceCounter(blocker / "state")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_state_dir_is_a_clear_agent_error(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o500)
+    try:
+        with pytest.raises(AgentError, match=f"cannot write the sequence file {state}/sequence: "):
+            SequenceCounter(state)
+    finally:
+        state.chmod(0o700)
+
+
+def test_damaged_file_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text("garbage\n", encoding="ascii")
+    with pytest.raises(AgentError, match=f"sequence file {tmp_path / FILE_NAME} is damaged"):
+        SequenceCounter(tmp_path)
+
+
+def test_failure_to_reserve_later_keeps_numbering_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    counter = SequenceCounter(state, block=2)
+    assert [counter.next(), counter.next()] == [0, 1]
+    # The directory vanishes under the agent (an unmounted disk): the mark cannot be saved.
+    (state / FILE_NAME).unlink()
+    state.rmdir()
+    with caplog.at_level(logging.ERROR):
+        assert [counter.next(), counter.next()] == [2, 3]
+    assert "readings are still sent" in caplog.text
+    assert len(caplog.records) == 1  # not one error per reading
