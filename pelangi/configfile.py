@@ -73,6 +73,10 @@ def describe(exc: ValidationError) -> list[str]:
             lines.append(f"{where}: unknown key (check the spelling and the indentation)")
         elif err["type"] == "missing":
             lines.append(f"{where}: required key is missing")
+        elif err["type"] == "value_error" and not isinstance(err["input"], str | int | float):
+            # A check across several keys (e.g. duplicate ids): the input is a whole
+            # section, too big to echo; the message already names what is wrong.
+            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"{where}: got {_show(err['loc'], err['input'])}; expected: {err['msg']}")
     return lines

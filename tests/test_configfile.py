@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from pelangi.configfile import StrictModel, load, parse
 from pelangi.errors import ConfigError
@@ -24,6 +24,13 @@ class _Outer(StrictModel):
     inner: _Inner = Field(default_factory=_Inner)
     items: list[_Inner] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> _Outer:
+        if len({item.port for item in self.items}) < len(self.items):
+            msg = "two items share a port"
+            raise ValueError(msg)
+        return self
+
 
 def _problems(text: str) -> list[str]:
     with pytest.raises(ConfigError) as caught:
@@ -37,6 +44,12 @@ def test_each_problem_names_key_value_and_expectation() -> None:
         "inner.port: got 70000; expected: Input should be less than or equal to 65535",
         "items[0].port: got 0; expected: Input should be greater than or equal to 1",
         "items[1].colour: unknown key (check the spelling and the indentation)",
+    ]
+
+
+def test_cross_key_checks_name_the_problem_not_the_whole_input() -> None:
+    assert _problems("name: x\nitems:\n  - port: 5\n  - port: 5\n") == [
+        "(top level): two items share a port"
     ]
 
 
