@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from edge_agent.drivers.textline import TextFormat
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
 from pelangi.mqtt import MqttSettings
@@ -23,8 +24,16 @@ class ReaderSettings(StrictModel):
     """One RFID reader on a serial port."""
 
     id: Ident = Field(description="device id, unique on this gateway (used in topics and tags)")
-    kind: Literal["rdm6300"] = Field(
-        default="rdm6300", description="frame format: rdm6300 = EM4100 125 kHz (STX .. ETX)"
+    kind: Literal["rdm6300", "id12la", "text"] = Field(
+        default="rdm6300",
+        description=(
+            "frame format: rdm6300 = EM4100 125 kHz (STX .. ETX); id12la = the same with CR LF "
+            "before ETX; text = one card per line as decimal or hex text (see text_format)"
+        ),
+    )
+    text_format: TextFormat = Field(
+        default="auto",
+        description="for kind text: decimal10, hex8, wiegand26, or auto (chosen per line)",
     )
     port: str = Field(min_length=1, description="serial device, e.g. /dev/ttyUSB0")
     baudrate: BaudRate = 9600

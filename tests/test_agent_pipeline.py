@@ -170,3 +170,28 @@ def test_throttle_reset_allows_a_new_burst() -> None:
     assert not throttle.allow(1.0)
     throttle.reset()
     assert throttle.allow(2.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "stream"),
+    [
+        ({"kind": "text", "text_format": "decimal10"}, b"0001217496\r\n"),
+        ({"kind": "text"}, b"noise\r\n001293D8\r\n"),
+        ({"kind": "id12la"}, rdm6300_frame(CARD)[:-1] + b"\r\n\x03"),
+    ],
+)
+def test_every_reader_kind_yields_the_same_canonical_card(
+    settings: dict[str, str], stream: bytes, clock: FakeTime, sink: ListSink
+) -> None:
+    reader = ReaderSettings.model_validate({"id": "r1", "port": "/dev/null", **settings})
+    numbers = _counter()
+    pipeline = ReaderPipeline(
+        reader,
+        site="s",
+        gateway="g",
+        sink=sink,
+        next_seq=lambda: next(numbers),
+        monotonic=clock,
+    )
+    pipeline.on_bytes(stream)
+    assert [e.readings[0].card.uid for e in sink.envelopes] == ["001293D8"]

@@ -141,9 +141,16 @@ def test_endless_noise_is_reported_in_bounded_pieces() -> None:
 
 
 def test_error_messages_stay_short_for_huge_garbage() -> None:
-    out = Rdm6300Decoder().feed(bytes([STX]) + b"Z" * 13)
-    assert _kinds(out) == ["overlong"]
-    assert len(str(out[0])) < 200
+    out = Rdm6300Decoder().feed(bytes([STX]) + b"Z" * 5000)
+    assert _kinds(out)[0] == "overlong"
+    assert all(len(str(item)) < 200 for item in out)
+
+
+def test_id12la_frames_with_crlf_before_etx() -> None:
+    frame = rdm6300_frame("01001293D8")
+    id12 = frame[:-1] + b"\r\n" + frame[-1:]
+    out = Rdm6300Decoder().feed(id12 + frame)
+    assert [item.uid for item in out if isinstance(item, CardId)] == ["001293D8", "001293D8"]
 
 
 # -- properties -----------------------------------------------------------------------------

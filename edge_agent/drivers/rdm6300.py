@@ -5,6 +5,9 @@ The module sends, for every sighting of a card (UART 9600 8N1, TX only)::
     STX  D0 D1 ... D9  C0 C1  ETX
     0x02 10 hex chars  2 hex   0x03
 
+ID-12LA / ID-20LA readers send the same frame with CR LF between the checksum and ETX;
+the decoder accepts both layouts.
+
 The 10 data characters are 5 bytes in ASCII hex (a version byte, then the 32-bit tag
 number); the 2 checksum characters are the XOR of those 5 bytes. Upper- and lower-case
 hex are both accepted: clones differ, and ESPHome's upper-case-only decode is a known bug.
@@ -29,6 +32,9 @@ DATA_CHARS: Final = 10
 CHECKSUM_CHARS: Final = 2
 """1 checksum byte (XOR of the data bytes) in ASCII hex."""
 BODY_CHARS: Final = DATA_CHARS + CHECKSUM_CHARS
+CRLF: Final = b"\r\n"
+"""ID-12LA style readers put CR LF before ETX."""
+MAX_BODY_CHARS: Final = BODY_CHARS + len(CRLF)
 FRAME_BYTES: Final = 1 + BODY_CHARS + 1
 MAX_GARBAGE: Final = 64
 """Report a run of bytes outside frames at least every this many bytes, so noise that
@@ -54,7 +60,7 @@ def parse_frame(frame: bytes) -> CardId:
             frame,
             f"frame {_show(frame)} is not framed: expected STX (0x02) first and ETX (0x03) last",
         )
-    body = frame[1:-1]
+    body = frame[1:-1].removesuffix(CRLF)
     if len(body) != BODY_CHARS:
         raise FrameError(
             FrameErrorKind.BAD_LENGTH,
@@ -117,7 +123,7 @@ class Rdm6300Decoder:
                 self._frame.clear()
             else:
                 self._frame.append(byte)
-                if len(self._frame) > 1 + BODY_CHARS:
+                if len(self._frame) > 1 + MAX_BODY_CHARS:
                     out.append(self._overlong())
                     self._frame.clear()
         return out
