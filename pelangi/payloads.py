@@ -42,19 +42,114 @@ TimestampNs = Annotated[int, Field(gt=0, lt=2**63, description="ns since the Uni
 Sequence = Annotated[int, Field(ge=0, lt=2**63)]
 
 
-class CardRead(BaseModel):
-    """A card presented to an RFID reader (one tap; a held card is one read)."""
+Text = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""Free text from a device (a port name, an ifAlias): any Unicode, no control characters."""
+Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PortStatus = Literal[
+    "up", "down", "testing", "unknown", "dormant", "not_present", "lower_layer_down"
+]
+RateDiscard = Literal[
+    "no_time", "agent_restarted", "counter_reset", "discontinuity", "above_line_rate"
+]
+CounterName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.]{1,64}$")]
 
+
+class _ReadingBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["card_read"] = "card_read"
     seq: Sequence
     ts: TimestampNs
+
+
+class CardRead(_ReadingBase):
+    """A card presented to an RFID reader (one tap; a held card is one read). An event."""
+
+    kind: Literal["card_read"] = "card_read"
     card: CardId
 
 
-# The union of every reading kind; later kinds join it with ``Field(discriminator="kind")``.
+class DoorReading(_ReadingBase):
+    """A door's state: on every change (an event) and re-stated periodically (telemetry)."""
+
+    kind: Literal["door"] = "door"
+    state: Literal["open", "closed", "unknown"]
+    change: bool = Field(description="true: the state changed; false: a periodic re-statement")
+
+
+class InterfaceReading(_ReadingBase):
+    """One switch port after one poll: state and rates computed at the edge. Telemetry.
+
+    A rate is ``None`` when no honest value exists (first poll, counter reset, agent
+    reboot...); ``discarded`` says why. Rates are never negative nor above 1.1x line rate.
+    """
+
+    kind: Literal["interface"] = "interface"
+    if_index: Annotated[int, Field(ge=0, lt=2**31)]
+    port: Annotated[Text, StringConstraints(min_length=1)]
+    alias: Text | None = None
+    admin: PortStatus | None = None
+    oper: PortStatus | None = None
+    speed_mbps: Annotated[int, Field(ge=0)] | None = None
+    in_bps: Rate | None = None
+    out_bps: Rate | None = None
+    in_errors_ps: Rate | None = None
+    out_errors_ps: Rate | None = None
+    in_discards_ps: Rate | None = None
+    out_discards_ps: Rate | None = None
+    discarded: tuple[RateDiscard, ...] = ()
+
+
+class PortChange(_ReadingBase):
+    """A switch port's operational status changed between two polls. An event."""
+
+    kind: Literal["port_change"] = "port_change"
+    if_index: Annotated[int, Field(ge=0, lt=2**31)]
+    port: Annotated[Text, StringConstraints(min_length=1)]
+    previous: PortStatus | None
+    current: PortStatus | None
+
+
+class Reachability(_ReadingBase):
+    """A polled device stopped answering, or answers again. An event."""
+
+    kind: Literal["reachability"] = "reachability"
+    reachable: bool
+    detail: Annotated[Text, StringConstraints(max_length=255)] | None = None
+
+
+class AgentHealth(_ReadingBase):
+    """The agent's own health and per-driver counters, published periodically. Telemetry."""
+
+    kind: Literal["agent_health"] = "agent_health"
+    cpu_percent: Rate | None = None
+    rss_bytes: Annotated[int, Field(ge=0)] | None = None
+    disk_free_bytes: Annotated[int, Field(ge=0)] | None = None
+    uptime_s: Rate
+    counters: dict[CounterName, Annotated[int, Field(ge=0, lt=2**63)]] = Field(
+        default_factory=dict, max_length=256
+    )
+    problems: tuple[Text, ...] = Field(
+        default=(), max_length=16, description="what is wrong right now, in words"
+    )
+
+
+AnyReading: TypeAlias = Annotated[
+    CardRead | DoorReading | InterfaceReading | PortChange | Reachability | AgentHealth,
+    Field(discriminator="kind"),
+]
+"""Every reading kind, told apart by ``kind``."""
+# TODO(issue 5): envelopes carry AnyReading once the collector stores every kind.
 Reading: TypeAlias = CardRead
+
+EVENT_KINDS: Final = frozenset({"card_read", "port_change", "reachability"})
+"""Kinds that are events: kept by the outbox until nothing else is left to evict."""
+
+
+def is_event(reading: AnyReading) -> bool:
+    """Whether a reading is an event (kept longest) rather than periodic telemetry."""
+    if isinstance(reading, DoorReading):
+        return reading.change
+    return reading.kind in EVENT_KINDS
 
 
 class Envelope(BaseModel):
