@@ -28,7 +28,12 @@ class InfluxV1Settings(StrictModel):
     )
     username: str | None = None
     password: SecretStr | None = None
-    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        default=10.0, description="longest wait for InfluxDB to answer one request"
+    )
+    gzip: bool = Field(
+        default=False, description="compress write requests (worth it over slow links only)"
+    )
 
 
 class BatchSettings(StrictModel):
@@ -37,6 +42,12 @@ class BatchSettings(StrictModel):
     max_points: Annotated[int, Field(ge=1, le=100_000)] = 5000
     max_delay_ms: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=200, description="longest a reading waits for its batch to fill"
+    )
+    max_unacked: Annotated[int, Field(ge=1, le=65_535)] = Field(
+        default=20_000,
+        description="most MQTT messages held in memory before they are stored and acknowledged; "
+        "when reached, the collector stops reading from the broker until storage catches up "
+        "(also sent to the broker as Receive Maximum)",
     )
 
 

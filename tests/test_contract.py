@@ -118,7 +118,7 @@ def test_decode_reasons(payload: bytes, reason: RejectReason) -> None:
 def test_decode_names_the_bad_field() -> None:
     raw = json.loads(encode(_envelope()))
     raw["readings"][0]["card"]["uid"] = "xyz"
-    with pytest.raises(PayloadError, match=r"readings\.0\.card\.uid") as caught:
+    with pytest.raises(PayloadError, match=r"readings\.0\.card_read\.card\.uid") as caught:
         decode(json.dumps(raw).encode())
     assert caught.value.reason is RejectReason.INVALID
 

@@ -1,0 +1,90 @@
+"""The ``pelangi-collector`` command: run the collector, check its configuration, set up storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from collector.config import CollectorSettings
+from collector.errors import CollectorError, StorageError
+from collector.service import run as run_collector
+from collector.storage import open_backend
+from pelangi.cli import load_or_exit, stop_on_signals
+from pelangi.logs import LogLevel, setup
+
+DEFAULT_CONFIG: Final = Path("/etc/pelangi/collector.yaml")
+EXIT_FAILED: Final = 1
+
+app = typer.Typer(
+    help=(
+        "Pelangi collector: receives the readings the gateways send to the MQTT broker "
+        "and stores them in InfluxDB, losing none when either is briefly away."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option(
+        "--config", "-c", help="The collector's configuration file (YAML).", dir_okay=False
+    ),
+]
+
+
+@app.command()
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level", help="Override the file's log_level (use debug when troubleshooting)."
+        ),
+    ] = None,
+) -> None:
+    """Start the collector: store every reading from the broker in InfluxDB, until stopped."""
+    settings = load_or_exit(config, CollectorSettings)
+    setup(log_level or settings.log_level)
+    stop = stop_on_signals()
+    try:
+        run_collector(settings, stop)
+    except CollectorError as exc:
+        typer.echo(f"pelangi-collector: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+@app.command()
+def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Check the configuration file without connecting: prints a summary, or each problem found."""
+    settings = load_or_exit(config, CollectorSettings)
+    influx = settings.influxdb
+    typer.echo(
+        f"configuration OK: collector {settings.collector_id}, "
+        f"mqtt {settings.mqtt.address} subscribing to {settings.subscription}, "
+        f"InfluxDB {influx.url} database {influx.database}, "
+        f"batches of up to {settings.batch.max_points} readings or {settings.batch.max_delay_ms} ms"
+    )
+
+
+@app.command("setup-db")
+def setup_db(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Create the InfluxDB database the collector writes to (safe to run again)."""
+    settings = load_or_exit(config, CollectorSettings)
+    influx = settings.influxdb
+    backend = open_backend(influx)
+    try:
+        created = backend.ensure_database()
+    except StorageError as exc:
+        typer.echo(f"cannot set up the database: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        backend.close()
+    if created:
+        typer.echo(f"created database {influx.database!r} on InfluxDB at {influx.url}")
+    else:
+        typer.echo(
+            f"database {influx.database!r} already exists on InfluxDB at {influx.url}; "
+            "nothing to do"
+        )

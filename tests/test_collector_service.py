@@ -1,0 +1,376 @@
+"""The collector against a real Mosquitto and a real InfluxDB.
+
+Good messages become rows, bad ones are counted and acknowledged, and nothing is lost
+when the collector, the broker or InfluxDB goes away for a while: the broker keeps the
+persistent session's messages, and a message is acknowledged only once it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import threading
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import paho.mqtt.client as paho
+import pytest
+import yaml
+from paho.mqtt.enums import CallbackAPIVersion
+
+from collector.config import BatchSettings, CollectorSettings, InfluxV1Settings
+from collector.metrics import Metrics
+from collector.service import run
+from pelangi.card import em4100
+from pelangi.errors import RejectReason
+from pelangi.mqtt import MqttSettings
+from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope, encode
+from pelangi.sandbox.processes import ChildProcess, venv_program
+from pelangi.sandbox.servers import InfluxDB
+from pelangi.sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from pelangi.sandbox.logbook import LogBook
+    from pelangi.sandbox.servers import Mosquitto
+
+pytestmark = pytest.mark.servers
+
+SITE, GATEWAY = "bukit-pelangi", "gw-test"
+TS = 1_764_300_000_000_000_000
+TIMEOUT = 30.0
+
+
+def topic(device: str = "rfid-lobby") -> str:
+    return f"pelangi/{SITE}/{GATEWAY}/reading/{device}"
+
+
+def envelope(seq: int, device: str = "rfid-lobby") -> Envelope:
+    """A one-reading message; ``seq`` also picks the card, so rows tell messages apart."""
+    card = em4100(bytes([1]) + seq.to_bytes(4, "big"))
+    reading = CardRead(seq=seq, ts=TS + seq, card=card)
+    return Envelope(
+        v=SCHEMA_VERSION, site=SITE, gateway=GATEWAY, device=device, readings=(reading,)
+    )
+
+
+class Publisher:
+    """A plain MQTT v5 publisher (QoS 1): returns once the broker holds each message."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def send(self, topic_name: str, payload: bytes) -> None:
+        self.client.publish(topic_name, payload, qos=1).wait_for_publish(timeout=10)
+
+    def cards(self, seqs: range) -> None:
+        for seq in seqs:
+            self.send(topic(), encode(envelope(seq)))
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
+    client = Publisher(mosquitto)
+    yield client
+    client.close()
+
+
+def settings_for(
+    broker: Mosquitto, influx_url: str, database: str, collector_id: str = "collector-test"
+) -> CollectorSettings:
+    return CollectorSettings(
+        collector_id=collector_id,
+        mqtt=MqttSettings(host=broker.host, port=broker.port),
+        influxdb=InfluxV1Settings(url=influx_url, database=database, timeout_s=5),
+        batch=BatchSettings(max_points=500, max_delay_ms=50),
+    )
+
+
+@contextmanager
+def running(settings: CollectorSettings, broker: Mosquitto, metrics: Metrics) -> Iterator[None]:
+    """Run the collector on a thread until the block ends; re-raise what it raised."""
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            run(settings, stop, metrics=metrics, stats_interval_s=3600)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=main, name="collector-under-test")
+    thread.start()
+    try:
+        wait_until(
+            lambda: (
+                broker.has_subscribed(settings.client_id, settings.subscription)
+                or failures
+                or not thread.is_alive()
+            ),
+            timeout=TIMEOUT,
+            what="the collector has subscribed",
+        )
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=TIMEOUT)
+    assert not thread.is_alive(), "the collector did not stop"
+    if failures:
+        raise failures[0]
+
+
+def card_count(influx: InfluxDB, database: str) -> int:
+    rows = influx.query("SELECT count(uid) FROM card_read", db=database)
+    return int(rows[0]["count"]) if rows else 0
+
+
+def wait_for_cards(influx: InfluxDB, database: str, count: int) -> None:
+    wait_until(
+        lambda: card_count(influx, database) == count,
+        timeout=TIMEOUT,
+        what=f"InfluxDB holds {count} card reads",
+        interval=0.05,
+    )
+
+
+def test_stores_good_messages_and_rejects_bad_ones_without_stopping(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    publisher: Publisher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    metrics = Metrics()
+    with running(settings_for(mosquitto, influxdb.url, influx_db), mosquitto, metrics):
+        publisher.cards(range(1, 6))
+        good = json.loads(encode(envelope(99)))
+        publisher.send(topic(), b"{not json")
+        publisher.send(topic(), json.dumps(good | {"v": 2}).encode())
+        publisher.send(topic("rfid-side"), encode(envelope(98)))  # payload names rfid-lobby
+        good["readings"][0]["card"]["uid"] = "not-hex"
+        publisher.send(topic(), json.dumps(good).encode())
+        publisher.send(topic("bad device!"), encode(envelope(97)))
+        publisher.cards(range(6, 11))
+
+        wait_for_cards(influxdb, influx_db, 10)
+        wait_until(
+            lambda: metrics.snapshot().rejected_total == 5 and metrics.snapshot().unacked == 0,
+            timeout=TIMEOUT,
+            what="five rejections counted and nothing left unacked",
+        )
+    rows = influxdb.query("SELECT * FROM card_read", db=influx_db)
+    assert sorted(row["seq"] for row in rows) == list(range(1, 11))
+    assert {(row["site"], row["gateway"], row["device"]) for row in rows} == {
+        (SITE, GATEWAY, "rfid-lobby")
+    }
+    assert dict(metrics.snapshot().messages_rejected) == {
+        RejectReason.NOT_JSON: 1,
+        RejectReason.UNSUPPORTED_VERSION: 1,
+        RejectReason.TOPIC_MISMATCH: 1,
+        RejectReason.INVALID: 1,
+        RejectReason.BAD_TOPIC: 1,
+    }
+    assert f"rejected message on {topic()} because not_json: not valid JSON" in caplog.text
+    assert f"connected to mqtt {mosquitto.address}" in caplog.text
+
+
+def test_messages_published_while_the_collector_is_away_arrive_when_it_returns(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    publisher: Publisher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    settings = settings_for(mosquitto, influxdb.url, influx_db)
+    with running(settings, mosquitto, Metrics()):
+        publisher.cards(range(1, 4))
+        wait_for_cards(influxdb, influx_db, 3)
+    publisher.cards(range(4, 104))
+    with running(settings, mosquitto, Metrics()):
+        wait_for_cards(influxdb, influx_db, 103)
+    assert "(session resumed)" in caplog.text
+
+
+@pytest.fixture
+def own_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
+    """A private InfluxDB with database ``pelangi``, free to kill (the session's is shared)."""
+    influx = InfluxDB(tmp_path / "influxdb")
+    remove = log_book.add("influxd (own)", influx)
+    try:
+        with influx:
+            influx.create_database("pelangi")
+            yield influx
+    finally:
+        remove()
+
+
+def test_influxdb_outage_loses_nothing_and_holds_at_most_max_unacked(
+    mosquitto: Mosquitto,
+    own_influx: InfluxDB,
+    publisher: Publisher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    metrics = Metrics()
+    settings = settings_for(mosquitto, own_influx.url, "pelangi")
+    settings = settings.model_copy(
+        update={"batch": settings.batch.model_copy(update={"max_unacked": 5})}
+    )
+    with running(settings, mosquitto, metrics):
+        publisher.cards(range(1, 21))
+        wait_for_cards(own_influx, "pelangi", 20)
+
+        own_influx.kill()
+        publisher.cards(range(21, 51))
+        wait_until(
+            lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == 5,
+            timeout=TIMEOUT,
+            what="the collector retries with 5 messages held",
+        )
+        own_influx.start()
+        wait_for_cards(own_influx, "pelangi", 50)
+        wait_until(
+            lambda: metrics.snapshot().unacked == 0,
+            timeout=TIMEOUT,
+            what="every message is acknowledged",
+        )
+    assert f"InfluxDB at {own_influx.url} unavailable" in caplog.text
+    assert "readings waiting" in caplog.text
+    assert f"InfluxDB at {own_influx.url} is back" in caplog.text
+
+
+def test_messages_resent_by_the_broker_while_held_are_taken_once(
+    mosquitto: Mosquitto, own_influx: InfluxDB, publisher: Publisher
+) -> None:
+    """After a reconnect the broker re-sends every unacked message (DUP); we hold them already."""
+    metrics = Metrics()
+    settings = settings_for(mosquitto, own_influx.url, "pelangi")
+    with running(settings, mosquitto, metrics):
+        own_influx.kill()
+        publisher.cards(range(1, 11))
+        wait_until(
+            lambda: metrics.snapshot().unacked == 10,
+            timeout=TIMEOUT,
+            what="10 messages are held while InfluxDB is down",
+        )
+        mosquitto.restart()
+        wait_until(
+            lambda: metrics.snapshot().messages_received == 20,
+            timeout=TIMEOUT,
+            what="the broker has re-sent the 10 held messages",
+        )
+        assert metrics.snapshot().unacked == 10
+        own_influx.start()
+        wait_for_cards(own_influx, "pelangi", 10)
+        wait_until(
+            lambda: metrics.snapshot().unacked == 0,
+            timeout=TIMEOUT,
+            what="every message is acknowledged",
+        )
+    assert metrics.snapshot().readings_written == 10
+
+
+def test_broker_restart_is_survived(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    settings = settings_for(mosquitto, influxdb.url, influx_db)
+    with running(settings, mosquitto, Metrics()):
+        mosquitto.restart()
+        wait_until(
+            lambda: mosquitto.has_subscribed(settings.client_id, settings.subscription),
+            timeout=TIMEOUT,
+            what="the collector has subscribed again",
+        )
+        publisher = Publisher(mosquitto)
+        try:
+            publisher.cards(range(1, 11))
+        finally:
+            publisher.close()
+        wait_for_cards(influxdb, influx_db, 10)
+    assert f"lost connection to mqtt {mosquitto.address}" in caplog.text
+    assert "(session resumed)" in caplog.text
+
+
+def test_cli_acks_only_what_is_stored(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    publisher: Publisher,
+    tmp_path: Path,
+    log_book: LogBook,
+) -> None:
+    """Killed (SIGKILL) while it cannot store, the collector has acked nothing: rerun, all arrive.
+
+    The database does not exist at first, so every write fails (retryable, 404); then
+    ``setup-db`` creates it and the restarted collector stores what the broker kept.
+    """
+    database = f"cli_{mosquitto.port}"
+    config: dict[str, Any] = {
+        "collector_id": "collector-cli",
+        "mqtt": {"host": mosquitto.host, "port": mosquitto.port},
+        "influxdb": {"url": influxdb.url, "database": database},
+        "batch": {"max_points": 100, "max_delay_ms": 20},
+    }
+    config_path = tmp_path / "collector.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    program = venv_program("pelangi-collector")
+    collector = ChildProcess(
+        [program, "run", "--config", config_path], log_path=tmp_path / "collector.log"
+    )
+    remove = log_book.add("pelangi-collector", collector)
+    client_id, subscription = "pelangi-collector-collector-cli", "pelangi/+/+/reading/+"
+    try:
+        collector.start()
+        wait_until(
+            lambda: mosquitto.has_subscribed(client_id, subscription),
+            timeout=TIMEOUT,
+            what="the collector has subscribed",
+        )
+        publisher.cards(range(1, 31))
+        wait_until(
+            lambda: "pelangi-collector setup-db" in collector.log_text(),
+            timeout=TIMEOUT,
+            what="the collector says the database is missing",
+        )
+        collector.kill()
+
+        setup = [str(program), "setup-db", "--config", str(config_path)]
+        first = subprocess.run(setup, capture_output=True, text=True, timeout=60, check=True)
+        again = subprocess.run(setup, capture_output=True, text=True, timeout=60, check=True)
+        assert first.stdout.startswith(f"created database '{database}'")
+        assert "already exists" in again.stdout
+
+        collector.start()
+        wait_for_cards(influxdb, database, 30)
+        publisher.send(topic(), b"garbage")
+        wait_until(
+            lambda: "rejected message on" in collector.log_text(),
+            timeout=TIMEOUT,
+            what="the collector logs the rejection",
+        )
+        collector.signal(signal.SIGTERM)
+        assert collector.wait(timeout=TIMEOUT) == 0
+    finally:
+        collector.stop()
+        remove()
+        influxdb.drop_database(database)
+    log = collector.log_text()
+    assert f"connected to mqtt {mosquitto.address} as {client_id} (session resumed)" in log
+    assert f"rejected message on {topic()} because not_json" in log
+    assert "stopped; " in log
+    assert "Traceback" not in log

@@ -1,0 +1,108 @@
+"""The InfluxDB 1.x backend against a real influxd: what each answer becomes."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+import pytest
+
+from collector.config import InfluxV1Settings
+from collector.errors import DatabaseNotFound, PointsRejected, StorageUnavailable
+from collector.storage.influx_v1 import InfluxV1Writer
+from pelangi.sandbox.servers import LOOPBACK, free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pelangi.sandbox.servers import InfluxDB
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture
+def writer(influxdb: InfluxDB, influx_db: str) -> Iterator[InfluxV1Writer]:
+    backend = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=influx_db))
+    yield backend
+    backend.close()
+
+
+def test_writes_lines_and_pings(writer: InfluxV1Writer, influxdb: InfluxDB, influx_db: str) -> None:
+    writer.write(["m,t=a f=1i 1000", "m,t=b f=2i 2000"])
+    rows = influxdb.query("SELECT * FROM m", db=influx_db)
+    assert [(row["t"], row["f"], row["time"]) for row in rows] == [("a", 1, 1000), ("b", 2, 2000)]
+    assert writer.ping().startswith("1.")
+
+
+def test_gzip_and_retention_policy(influxdb: InfluxDB, influx_db: str) -> None:
+    settings = InfluxV1Settings(
+        url=influxdb.url + "/", database=influx_db, retention_policy="autogen", gzip=True
+    )
+    backend = InfluxV1Writer(settings)
+    try:
+        backend.write([f"m f={n}i {n}" for n in range(1, 501)])
+    finally:
+        backend.close()
+    assert influxdb.query("SELECT count(f) FROM m", db=influx_db)[0]["count"] == 500
+
+
+def test_refused_data_carries_influxdb_message(writer: InfluxV1Writer) -> None:
+    writer.write(["m f=1i 1"])
+    with pytest.raises(PointsRejected, match="field type conflict") as caught:
+        writer.write(['m f="text" 2'])
+    assert 'input field "f" on measurement "m" is type string' in caught.value.message
+
+
+def test_unparsable_line_is_refused(writer: InfluxV1Writer) -> None:
+    with pytest.raises(PointsRejected, match="unable to parse"):
+        writer.write(["m f=1i 1", "not line protocol"])
+
+
+def test_missing_database_says_how_to_create_it(influxdb: InfluxDB) -> None:
+    backend = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database="no_such_database"))
+    try:
+        with pytest.raises(DatabaseNotFound, match="pelangi-collector setup-db") as caught:
+            backend.write(["m f=1i 1"])
+    finally:
+        backend.close()
+    # Retryable: the readings wait in the broker until someone creates it.
+    assert isinstance(caught.value, StorageUnavailable)
+
+
+def test_ensure_database_is_idempotent(influxdb: InfluxDB) -> None:
+    name = f"setup_{free_port()}"
+    backend = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=name))
+    try:
+        assert backend.ensure_database() is True
+        assert backend.ensure_database() is False
+        assert name in backend.databases()
+        backend.write(["m f=1i 1"])
+    finally:
+        backend.close()
+        influxdb.drop_database(name)
+
+
+def test_nothing_listening_is_unavailable() -> None:
+    url = f"http://{LOOPBACK}:{free_port()}"
+    backend = InfluxV1Writer(InfluxV1Settings(url=url, timeout_s=2))
+    try:
+        with pytest.raises(StorageUnavailable, match="cannot connect: Connection refused"):
+            backend.write(["m f=1i 1"])
+        with pytest.raises(StorageUnavailable):
+            backend.ping()
+    finally:
+        backend.close()
+
+
+def test_silent_server_is_unavailable_after_the_timeout() -> None:
+    # The kernel completes the handshake for a listening socket nobody accepts from.
+    with socket.socket() as silent:
+        silent.bind((LOOPBACK, 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        backend = InfluxV1Writer(InfluxV1Settings(url=f"http://{LOOPBACK}:{port}", timeout_s=0.2))
+        try:
+            with pytest.raises(StorageUnavailable, match=r"no answer within 0\.2 s"):
+                backend.write(["m f=1i 1"])
+        finally:
+            backend.close()
