@@ -1,13 +1,14 @@
-"""Wires the agent together: serial ports -> decoders -> hold filter -> readings -> sink.
+"""Wires the agent together: devices -> drivers -> readings -> emitter -> sink.
 
-For each configured reader::
+For each configured card reader::
 
     SerialPortReader (thread) --bytes--> ReaderPipeline: decoder -> HoldFilter
-        -> CardRead(seq, ts, card) -> Envelope(site, gateway, device) -> ReadingSink
+        -> CardRead -> Emitter (seq, ts, envelope) -> ReadingSink
 
-Bad frames are counted by kind and logged (the first few in full, then a summary a
-minute), never fatal. The main thread only waits for the stop signal, flushes those
-summaries and logs a statistics line every few minutes.
+Doors (:mod:`edge_agent.doors.service`) and switches (:mod:`edge_agent.snmp.service`)
+run their own sources and publish through the same emitter; the main loop publishes the
+agent's own health every ``health_interval_s``. Bad frames are counted by kind and
+logged (the first few in full, then a summary a minute), never fatal.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from edge_agent.clock import DeviceClock
+from edge_agent.config import HEALTH_DEVICE
+from edge_agent.doors.service import DoorService
 from edge_agent.drivers import decoder_for
 from edge_agent.drivers.serial_port import SerialPortReader
+from edge_agent.emitter import Emitter
 from edge_agent.errors import FrameError
+from edge_agent.health import HealthSampler
 from edge_agent.hold import HoldFilter
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
+from edge_agent.snmp.service import SwitchService
 from edge_agent.throttle import LogThrottle
-from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope
+from pelangi.payloads import AgentHealth, CardRead
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,24 +81,16 @@ class ReaderStats:
 class ReaderPipeline:
     """Turns the bytes of one reader into readings for the sink."""
 
-    def __init__(  # noqa: PLR0913 - the context a reading needs
+    def __init__(
         self,
         reader: ReaderSettings,
+        emitter: Emitter,
         *,
-        site: str,
-        gateway: str,
-        sink: ReadingSink,
-        next_seq: Callable[[], int],
-        clock: DeviceClock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Prepare the pipeline of ``reader``; ``next_seq`` hands out sequence numbers."""
+        """Prepare the pipeline of ``reader``, publishing through ``emitter``."""
         self.reader = reader
-        self._site = site
-        self._gateway = gateway
-        self._sink = sink
-        self._next_seq = next_seq
-        self._clock = clock or DeviceClock()
+        self._emitter = emitter
         self._monotonic = monotonic
         self._decoder = decoder_for(reader)
         self._hold = HoldFilter(reader.hold_gap_ms / 1000)
@@ -135,18 +132,12 @@ class ReaderPipeline:
             )
 
     def _publish(self, card: CardId) -> None:
-        read = CardRead(seq=self._next_seq(), ts=self._clock.next_ns(), card=card)
-        printed = f" (printed {card.printed})" if card.printed else ""
-        log.info("reader %s: card %s%s read, seq %d", self.reader.id, card.uid, printed, read.seq)
-        self._sink.submit(
-            Envelope(
-                v=SCHEMA_VERSION,
-                site=self._site,
-                gateway=self._gateway,
-                device=self.reader.id,
-                readings=(read,),
-            )
+        envelope = self._emitter.emit(
+            self.reader.id, [lambda seq, ts: CardRead(seq=seq, ts=ts, card=card)]
         )
+        seq = envelope.readings[0].seq if envelope else -1
+        printed = f" (printed {card.printed})" if card.printed else ""
+        log.info("reader %s: card %s%s read, seq %d", self.reader.id, card.uid, printed, seq)
 
     def _bad_frame(self, error: FrameError, now: float) -> None:
         self._errors[error.kind.value] += 1
@@ -168,27 +159,24 @@ class ReaderPipeline:
 
 
 class Agent:
-    """The running agent: one pipeline and one serial thread per reader, one sink."""
+    """The running agent: card readers, doors, switches and its own health, one sink."""
 
     def __init__(self, settings: AgentSettings, sink: ReadingSink | None = None) -> None:
         """Prepare the agent; ``sink`` defaults to an MQTT publisher for ``settings.mqtt``.
 
         Raises:
-            AgentError: the state directory cannot be used.
+            AgentError: the state directory cannot be used, or a door source is misconfigured.
         """
         self.settings = settings
         self.sequence = SequenceCounter(settings.state_dir)  # first: fail before building more
         self.sink = sink or MqttPublisher(settings.mqtt, settings.client_id)
-        self.pipelines = [
-            ReaderPipeline(
-                reader,
-                site=settings.site,
-                gateway=settings.gateway,
-                sink=self.sink,
-                next_seq=self.sequence.next,
-            )
-            for reader in settings.readers
-        ]
+        self.emitter = Emitter(
+            site=settings.site,
+            gateway=settings.gateway,
+            sink=self.sink,
+            next_seq=self.sequence.next,
+        )
+        self.pipelines = [ReaderPipeline(reader, self.emitter) for reader in settings.readers]
         self.ports = [
             SerialPortReader(
                 pipeline.reader.id,
@@ -199,31 +187,67 @@ class Agent:
             )
             for pipeline in self.pipelines
         ]
+        self.doors = DoorService(
+            settings.doors, settings.door_options, self.emitter, client_id=settings.client_id
+        )
+        self.switches = SwitchService(settings.switches, self.emitter)
+        self.health = HealthSampler(settings.state_dir)
+        self._next_health = 0.0
 
     def start(self) -> None:
-        """Connect the sink and start reading every port; returns at once."""
-        readers = self.settings.readers
-        listed = ", ".join(f"{r.id} on {r.port}" for r in readers)
-        noun = "reader" if len(readers) == 1 else "readers"
+        """Connect the sink and start every device source; returns at once."""
+        settings = self.settings
         log.info(
-            "agent %s/%s starting: %d %s%s, mqtt %s",
-            self.settings.site,
-            self.settings.gateway,
-            len(readers),
-            noun,
-            f" ({listed})" if readers else "",
-            self.settings.mqtt.address,
+            "agent %s/%s starting: %s; mqtt %s",
+            settings.site,
+            settings.gateway,
+            _inventory(settings),
+            settings.mqtt.address,
         )
-        if not readers:
-            log.warning("no readers are configured: there is nothing to read")
+        if not settings.device_ids:
+            log.warning("no devices are configured: there is nothing to read")
         self.sink.start()
         for port in self.ports:
             port.start()
+        self.doors.start()
+        self.switches.start()
 
     def tick(self, now: float) -> None:
-        """Housekeeping: flush rate-limited log summaries (call about once a second)."""
+        """Housekeeping (call about once a second): log summaries, doors, health."""
         for pipeline in self.pipelines:
             pipeline.tick(now)
+        self.doors.tick()
+        if now >= self._next_health:
+            self._next_health = now + self.settings.health_interval_s
+            self.publish_health()
+
+    def publish_health(self) -> None:
+        """Publish the agent's health and every driver's counters as one reading."""
+        sample = self.health.sample()
+        counters: Counter[str] = Counter()
+        for pipeline in self.pipelines:
+            stats = pipeline.stats()
+            prefix = f"reader.{stats.reader_id}"
+            counters[f"{prefix}.taps"] = stats.taps
+            counters[f"{prefix}.frames"] = stats.frames
+            counters[f"{prefix}.errors"] = sum(stats.errors.values())
+        counters.update(self.doors.counters)
+        counters.update(self.switches.counters)
+        names = {_counter_name(name): value for name, value in counters.items()}
+        self.emitter.emit(
+            HEALTH_DEVICE,
+            [
+                lambda seq, ts: AgentHealth(
+                    seq=seq,
+                    ts=ts,
+                    cpu_percent=sample.cpu_percent,
+                    rss_bytes=sample.rss_bytes,
+                    disk_free_bytes=sample.disk_free_bytes,
+                    uptime_s=sample.uptime_s,
+                    counters=dict(list(names.items())[:256]),
+                )
+            ],
+        )
 
     def summary(self) -> str:
         """One statistics line: every reader, then delivery."""
@@ -231,16 +255,40 @@ class Agent:
             f"{p.stats().describe()}, port {'open' if port.is_open else 'closed'}"
             for p, port in zip(self.pipelines, self.ports, strict=True)
         ]
+        if self.settings.doors:
+            parts.append("doors " + ", ".join(f"{d} {s}" for d, s in self.doors.states().items()))
         return "; ".join([*parts, self.sink.summary()])
 
     def stop(self) -> None:
-        """Stop the readers, then give the sink a bounded time to deliver what it holds."""
+        """Stop every source, then give the sink a bounded time to deliver what it holds."""
         for port in self.ports:
             port.stop()
         for port in self.ports:
             if not port.join(READER_STOP_TIMEOUT_S):
                 log.warning("reader %s: did not stop in time", port.reader_id)
+        self.doors.stop()
+        self.switches.stop()
         self.sink.close(SINK_CLOSE_TIMEOUT_S)
+
+
+def _inventory(settings: AgentSettings) -> str:
+    parts = []
+    for noun, items in (
+        ("reader", [f"{r.id} on {r.port}" for r in settings.readers]),
+        ("door", [f"{d.id} via {d.source}" for d in settings.doors]),
+        ("switch", [f"{s.id} at {s.address}" for s in settings.switches]),
+    ):
+        if items:
+            plural = "es" if noun == "switch" else "s"
+            parts.append(
+                f"{len(items)} {noun}{plural if len(items) != 1 else ''} ({', '.join(items)})"
+            )
+    return "; ".join(parts) or "no devices"
+
+
+def _counter_name(name: str) -> str:
+    """Counter names become field keys: keep them to the contract's character set."""
+    return "".join(c if c.isalnum() or c in "_." else "_" for c in name.lower())[:64]
 
 
 def run(settings: AgentSettings, stop: threading.Event) -> None:

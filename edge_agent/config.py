@@ -11,13 +11,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from edge_agent.doors.settings import DoorOptions, DoorSettings, SerialDoor
+from edge_agent.drivers.serial_port import BaudRate
 from edge_agent.drivers.textline import TextFormat
+from edge_agent.snmp.settings import SwitchSettings
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import Ident
 
-BaudRate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
+HEALTH_DEVICE = "agent"
+"""The device id under which the agent publishes its own health."""
 
 
 class ReaderSettings(StrictModel):
@@ -53,6 +57,12 @@ class AgentSettings(StrictModel):
     gateway: Ident = Field(description="this gateway's id, unique within the site")
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     readers: list[ReaderSettings] = Field(default_factory=list)
+    doors: list[DoorSettings] = Field(default_factory=list)
+    door_options: DoorOptions = Field(default_factory=DoorOptions)
+    switches: list[SwitchSettings] = Field(default_factory=list)
+    health_interval_s: Annotated[float, Field(ge=5, le=3600)] = Field(
+        default=60.0, description="how often the agent publishes its own health"
+    )
     state_dir: Path = Field(
         default=Path("/var/lib/pelangi-agent"),
         description="where the agent keeps its state (sequence numbers)",
@@ -64,12 +74,27 @@ class AgentSettings(StrictModel):
         """The MQTT client id: fixed per gateway, so the broker recognises it on return."""
         return f"pelangi-agent-{self.site}-{self.gateway}"
 
+    @property
+    def device_ids(self) -> list[str]:
+        """Every configured device, in configuration order."""
+        return [d.id for d in (*self.readers, *self.doors, *self.switches)]
+
     @model_validator(mode="after")
     def _unique_devices(self) -> AgentSettings:
-        seen: set[str] = set()
-        for reader in self.readers:
-            if reader.id in seen:
-                msg = f"device id {reader.id!r} is used twice; every device needs its own id"
+        seen: set[str] = {HEALTH_DEVICE}
+        for device in self.device_ids:
+            if device in seen:
+                reserved = " ('agent' is reserved for the agent's own health)"
+                msg = (
+                    f"device id {device!r} is used twice; every device needs its own id"
+                    f"{reserved if device == HEALTH_DEVICE else ''}"
+                )
                 raise ValueError(msg)
-            seen.add(reader.id)
+            seen.add(device)
+        ports = [r.port for r in self.readers]
+        ports += sorted({d.port for d in self.doors if isinstance(d, SerialDoor)})
+        for port in ports:
+            if ports.count(port) > 1:
+                msg = f"serial port {port!r} is used by more than one reader or door controller"
+                raise ValueError(msg)
         return self

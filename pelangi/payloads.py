@@ -133,13 +133,12 @@ class AgentHealth(_ReadingBase):
     )
 
 
-AnyReading: TypeAlias = Annotated[
+Reading: TypeAlias = Annotated[
     CardRead | DoorReading | InterfaceReading | PortChange | Reachability | AgentHealth,
     Field(discriminator="kind"),
 ]
 """Every reading kind, told apart by ``kind``."""
-# TODO(issue 5): envelopes carry AnyReading once the collector stores every kind.
-Reading: TypeAlias = CardRead
+AnyReading: TypeAlias = Reading
 
 EVENT_KINDS: Final = frozenset({"card_read", "port_change", "reachability"})
 """Kinds that are events: kept by the outbox until nothing else is left to evict."""
@@ -165,6 +164,10 @@ class Envelope(BaseModel):
         default=False, description="replayed from the outbox: store, but raise no alarms"
     )
     readings: tuple[Reading, ...] = Field(min_length=1, max_length=MAX_READINGS_PER_MESSAGE)
+
+    def card_reads(self) -> tuple[CardRead, ...]:
+        """The card reads among the readings, in order."""
+        return tuple(r for r in self.readings if isinstance(r, CardRead))
 
     @property
     def topic(self) -> ReadingTopic:

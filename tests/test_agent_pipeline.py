@@ -10,6 +10,7 @@ import pytest
 from edge_agent.agent import ReaderPipeline
 from edge_agent.clock import DeviceClock
 from edge_agent.config import ReaderSettings
+from edge_agent.emitter import Emitter
 from edge_agent.throttle import LogThrottle
 from pelangi.payloads import Envelope, decode, encode
 from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
@@ -66,12 +67,12 @@ def sink() -> ListSink:
 @pytest.fixture
 def pipeline(clock: FakeTime, sink: ListSink) -> ReaderPipeline:
     numbers = _counter()
+    emitter = Emitter(
+        site="bukit-pelangi", gateway="gw-bupati", sink=sink, next_seq=lambda: next(numbers)
+    )
     return ReaderPipeline(
         ReaderSettings(id="rfid-lobby", port="/dev/null", hold_gap_ms=500),
-        site="bukit-pelangi",
-        gateway="gw-bupati",
-        sink=sink,
-        next_seq=lambda: next(numbers),
+        emitter,
         monotonic=clock,
     )
 
@@ -86,7 +87,7 @@ def test_a_tap_becomes_one_envelope_with_the_full_identity(
         "gw-bupati",
         "rfid-lobby",
     )
-    [read] = envelope.readings
+    [read] = envelope.card_reads()
     assert (read.seq, read.card.uid, read.card.printed) == (100, "001293D8", "0001217496")
     assert str(envelope.topic) == "pelangi/bukit-pelangi/gw-bupati/reading/rfid-lobby"
     assert decode(encode(envelope), envelope.topic) == envelope
@@ -185,13 +186,7 @@ def test_every_reader_kind_yields_the_same_canonical_card(
 ) -> None:
     reader = ReaderSettings.model_validate({"id": "r1", "port": "/dev/null", **settings})
     numbers = _counter()
-    pipeline = ReaderPipeline(
-        reader,
-        site="s",
-        gateway="g",
-        sink=sink,
-        next_seq=lambda: next(numbers),
-        monotonic=clock,
-    )
+    emitter = Emitter(site="s", gateway="g", sink=sink, next_seq=lambda: next(numbers))
+    pipeline = ReaderPipeline(reader, emitter, monotonic=clock)
     pipeline.on_bytes(stream)
-    assert [e.readings[0].card.uid for e in sink.envelopes] == ["001293D8"]
+    assert [e.card_reads()[0].card.uid for e in sink.envelopes] == ["001293D8"]

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 
 import serial
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+
+BaudRate = Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200]
+"""The standard rates a reader or microcontroller may be set to."""
 
 READ_TIMEOUT_S: Final = 0.2
 """Longest a read blocks: bounds how long a stop request waits."""
