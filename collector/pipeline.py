@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from collector.errors import InvalidPointError, PointsRejected, StorageUnavailable
 from collector.storage.lineprotocol import to_line
 from collector.storage.points import reading_to_point
-from edge_agent.throttle import LogThrottle
 from pelangi.backoff import Backoff
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable

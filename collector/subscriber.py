@@ -34,9 +34,9 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from collector.validation import validate
-from edge_agent.throttle import LogThrottle
 from pelangi.errors import PayloadError, RejectReason
 from pelangi.mqtt import make_client
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -31,8 +31,8 @@ from edge_agent.hold import HoldFilter
 from edge_agent.publisher import MqttPublisher
 from edge_agent.sequence import SequenceCounter
 from edge_agent.snmp.service import SwitchService
-from edge_agent.throttle import LogThrottle
 from pelangi.payloads import AgentHealth, CardRead
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable

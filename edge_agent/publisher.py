@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import paho.mqtt.client as paho
 
-from edge_agent.throttle import LogThrottle
 from pelangi.mqtt import make_client
 from pelangi.payloads import encode
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from paho.mqtt.properties import Properties

@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.errors import AgentError
-from edge_agent.throttle import LogThrottle
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,9 +11,9 @@ from edge_agent.agent import ReaderPipeline
 from edge_agent.clock import DeviceClock
 from edge_agent.config import ReaderSettings
 from edge_agent.emitter import Emitter
-from edge_agent.throttle import LogThrottle
 from pelangi.payloads import Envelope, decode, encode
 from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

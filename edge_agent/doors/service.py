@@ -20,10 +20,10 @@ from edge_agent.doors.state import DoorChange, DoorState, DoorTracker
 from edge_agent.doors.zigbee import state_from_zigbee2mqtt
 from edge_agent.drivers.serial_port import SerialPortReader
 from edge_agent.errors import AgentError, FrameError
-from edge_agent.throttle import LogThrottle
 from pelangi.backoff import Backoff
 from pelangi.mqtt import make_client
 from pelangi.payloads import DoorReading
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import serial
 
-from edge_agent.throttle import LogThrottle
 from pelangi.backoff import Backoff
+from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
