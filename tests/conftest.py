@@ -3,6 +3,7 @@
 - ``mosquitto`` (function): a fresh broker in the test's tmp_path.
 - ``influxdb`` (session): one influxd for the whole run (starting it per test is slow).
 - ``influx_db`` (function): a fresh, uniquely named database on it, dropped afterwards.
+- ``snmpd`` (function): a Net-SNMP agent on a free loopback UDP port (a "switch").
 - ``make_pty`` (function): a factory of simulated serial readers; ``serial_pty`` is one.
 - ``log_book`` (session): where fixtures register logs; when a test fails, the tail of
   every registered log is added to its report.
@@ -18,6 +19,7 @@ import pytest
 
 from pelangi.sandbox.logbook import LogBook
 from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty
+from pelangi.sandbox.snmpd import Snmpd
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterator
@@ -119,3 +121,15 @@ def make_pty(tmp_path: Path, log_book: LogBook) -> Iterator[Callable[[str], Seri
 def serial_pty(make_pty: Callable[[str], SerialPty]) -> SerialPty:
     """One simulated serial reader (see ``make_pty``)."""
     return make_pty("ttyRFID0")
+
+
+@pytest.fixture
+def snmpd(tmp_path: Path, log_book: LogBook) -> Iterator[Snmpd]:
+    """A real snmpd on a free loopback UDP port, serving this machine's interfaces."""
+    agent = Snmpd(tmp_path / "snmpd")
+    remove = log_book.add("snmpd", agent)
+    try:
+        with agent:
+            yield agent
+    finally:
+        remove()

@@ -7,8 +7,6 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-import pytest
-
 from edge_agent.snmp.client import SnmpError
 from edge_agent.snmp.poller import PollResult, SnmpThread, SwitchPoller
 from edge_agent.snmp.settings import SnmpV3User, SwitchSettings
@@ -17,22 +15,8 @@ from pelangi.sandbox.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, 
 from pelangi.sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
-    from pelangi.sandbox.logbook import LogBook
-
-
-@pytest.fixture
-def snmpd(tmp_path: Path, log_book: LogBook) -> Iterator[Snmpd]:
-    """A real snmpd on a free loopback UDP port."""
-    agent = Snmpd(tmp_path / "snmpd")
-    remove = log_book.add("snmpd", agent)
-    try:
-        with agent:
-            yield agent
-    finally:
-        remove()
 
 
 def _v2c(agent: Snmpd, **overrides: object) -> SwitchSettings:
