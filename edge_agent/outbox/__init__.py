@@ -1,0 +1,40 @@
+"""The durable outbox: every reading is on the gateway's disk before it is published.
+
+Readings enter with :meth:`Outbox.append` (returns once the reading is durable) and
+leave with :meth:`Outbox.ack` after the broker's PUBACK. In between, :meth:`Outbox.take`
+hands them out in per-device batches: live readings first, then the backlog marked
+historical. The outbox is bounded by size and age; when full it evicts telemetry oldest
+first and events only when no telemetry is left, counting every eviction.
+
+Layers:
+
+- :mod:`edge_agent.outbox.policy`: the decisions (eviction, batching, lanes), pure.
+- :mod:`edge_agent.outbox.store`: SQLite IO, the writer thread, the public :class:`Outbox`
+  (its docstring states the durability guarantee and how the agent drives it).
+- :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.
+- :mod:`edge_agent.outbox.bench`: the figures behind ``make bench``.
+
+Errors: :class:`OutboxError` (an :class:`edge_agent.errors.AgentError`) names the file
+and the cause; nothing here lets a raw ``sqlite3`` error escape.
+"""
+
+from edge_agent.outbox.policy import EvictionReason, ReadingClass
+from edge_agent.outbox.settings import OutboxSettings
+from edge_agent.outbox.store import (
+    Outbox,
+    OutboxBatch,
+    OutboxEntry,
+    OutboxError,
+    OutboxStats,
+)
+
+__all__ = [
+    "EvictionReason",
+    "Outbox",
+    "OutboxBatch",
+    "OutboxEntry",
+    "OutboxError",
+    "OutboxSettings",
+    "OutboxStats",
+    "ReadingClass",
+]
