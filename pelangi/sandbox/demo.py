@@ -23,11 +23,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pelangi.sandbox.demo_devices import (
+    DOOR,
+    DOOR_LINES,
+    SWITCH,
+    SWITCH_INTERVAL_S,
+    agent_devices,
+    bits,
+    latest_health,
+    open_and_close_door,
+    table,
+    wait_for_switch,
+    wita_time,
+)
 from pelangi.sandbox.logbook import LogBook
 from pelangi.sandbox.pipeline import Pipeline, PipelineSettings, Reader
 from pelangi.sandbox.processes import ChildProcess, SandboxError
 from pelangi.sandbox.rdm6300 import LINE_NOISE, card_printed, card_uid, hold_card, rdm6300_frame
 from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty, Server
+from pelangi.sandbox.snmpd import Snmpd
 from pelangi.sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -138,13 +152,28 @@ def run(demo: Demo) -> None:
     demo.start_server(pty, "socat")
     say(f"    the agent will open {pty.device} as if it were /dev/ttyUSB0")
 
+    step("Plugging in a door controller (a microcontroller on a second pseudo-terminal)")
+    door_pty = SerialPty(work / "dev", "ttyDOORS")
+    demo.start_server(door_pty, "socat doors")
+    say(f"    it reports door {DOOR!r} as lines 'DOOR d1 OPEN|CLOSED' on {door_pty.device}")
+
+    step("Starting a network switch stand-in: Net-SNMP snmpd serving this machine's ports")
+    switch = Snmpd(work / "snmpd", sys_name=SWITCH)
+    demo.start_server(switch, "snmpd")
+    say(f"    SNMP v2c on udp {switch.address}, polled every {SWITCH_INTERVAL_S} s as {SWITCH!r}")
+
     pipeline = Pipeline(
         work / "pelangi",
         broker=broker,
         influx=influx,
         database=DATABASE,
         readers=[Reader(READER, pty, hold_gap_ms=HOLD_GAP_MS)],
-        settings=PipelineSettings(site=SITE, gateway=GATEWAY, batch_max_delay_ms=100),
+        settings=PipelineSettings(
+            site=SITE,
+            gateway=GATEWAY,
+            batch_max_delay_ms=100,
+            agent_extra=agent_devices(door_pty, switch),
+        ),
     )
     demo.pipeline = pipeline
     demo.log_book.add("pelangi-agent", pipeline.agent)
@@ -174,6 +203,8 @@ def run(demo: Demo) -> None:
     rows = wait_for_rows(influx, expected)
     print_table(rows)
     check_rows(rows, expected)
+
+    show_devices(demo, door_pty, influx)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in pipeline.stop().items():
@@ -306,6 +337,51 @@ def check_rows(rows: Sequence[dict[str, Any]], expected: Expected) -> None:
         raise DemoFailedError("; ".join(problems))
     say(f"    OK: {len(rows)} taps stored once each, the held card once, the broken frame")
     say("    and the noise dropped, the malformed MQTT message kept out")
+
+
+def show_devices(demo: Demo, door_pty: SerialPty, influx: InfluxDB) -> None:
+    """Open and close a door, then show the door, switch and health rows InfluxDB holds."""
+    assert demo.pipeline is not None  # noqa: S101 - set by run() before this is called
+    wita = _wita()
+    step(f"Opening and closing door {DOOR!r}")
+    for sent in DOOR_LINES:
+        say(f"    the controller sends {sent.decode().strip()!r}")
+    doors = open_and_close_door(
+        door_pty, demo.pipeline.agent.pid, influx, DATABASE, ARRIVAL_TIMEOUT_S
+    )
+    door_rows = [
+        (wita_time(int(r["time"]), wita), str(r["device"]), str(r["state"])) for r in doors
+    ]
+    for line in table(("time (WITA)", "door", "state"), door_rows):
+        say(line)
+
+    step(f"Switch {SWITCH!r}: the latest poll per port (rates computed at the edge)")
+    ports = wait_for_switch(influx, DATABASE, ARRIVAL_TIMEOUT_S)
+    rows = [
+        (
+            str(r.get("port")),
+            str(r.get("oper")),
+            "-" if r.get("speed_mbps") is None else f"{r['speed_mbps']} Mb/s",
+            bits(r.get("in_bps")),
+            bits(r.get("out_bps")),
+            str(r.get("discarded") or ""),
+        )
+        for r in sorted(ports, key=lambda r: str(r.get("port")))
+    ]
+    for line in table(("port", "status", "speed", "in", "out", "no rate because"), rows):
+        say(line)
+    say("    (a rate above 1.1x the port's speed is never published: Linux says lo runs at")
+    say("    10 Mb/s, so loopback traffic beyond that is discarded as above_line_rate)")
+
+    step("The agent's own health (published every 5 s in the demo, 60 s by default)")
+    health = latest_health(influx, DATABASE, ARRIVAL_TIMEOUT_S, door_changes=len(DOOR_LINES))
+    rss = health.get("rss_bytes")
+    say(
+        f"    uptime {health.get('uptime_s', 0):.0f} s, RSS "
+        f"{'-' if rss is None else f'{rss / 2**20:.0f} MiB'}, CPU "
+        f"{health.get('cpu_percent', 0) or 0:.1f} % of a core, "
+        f"door changes {health.get('c.door_changes', 0)}"
+    )
 
 
 def show_notable_lines(pipeline: Pipeline, limit: int = 12) -> None:
