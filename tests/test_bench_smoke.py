@@ -1,0 +1,136 @@
+"""The benchmarks at a tiny size, so their code cannot rot: they complete, lose nothing, report.
+
+No speed is asserted: targets live in ``make bench``, not in timed tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pelangi.sandbox.bench import __main__ as bench_main
+from pelangi.sandbox.bench import collector, snmp
+from pelangi.sandbox.bench.report import (
+    BenchResult,
+    Check,
+    Machine,
+    Table,
+    format_result,
+    format_table,
+    write_results,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+MACHINE = Machine(
+    hostname="test",
+    nproc=2,
+    cpu_model="test cpu",
+    memory_gib=1.0,
+    python="CPython 3.11",
+    platform="Linux",
+    versions={"mosquitto": "mosquitto version 2.0.11"},
+    git="abc1234",
+)
+
+
+def _assert_reported(result: BenchResult, tmp_path: Path) -> None:
+    assert result.ok, result.lost
+    text = format_result(result)
+    for table in result.tables:
+        assert table.title in text
+    json_path, md_path = write_results(result, MACHINE, tmp_path / "results")
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    assert document["benchmark"] == result.name
+    assert document["machine"]["nproc"] == 2
+    assert document["lost"] == []
+    assert result.title in md_path.read_text(encoding="utf-8")
+
+
+def test_format_table_aligns_numbers_right_and_text_left() -> None:
+    table = Table("T", ("run", "msgs/s"), (("a", "1,000"), ("longer", "25")))
+    assert format_table(table).splitlines() == [
+        "T",
+        "run     msgs/s",
+        "------  ------",
+        "a        1,000",
+        "longer      25",
+    ]
+
+
+def test_check_verdicts() -> None:
+    assert Check("t", ">= 1", "2", passed=True).verdict == "pass"
+    assert Check("t", ">= 1", "0", passed=False).verdict == "FAIL"
+    assert Check("t", ">= 1", "—", passed=None).verdict == "not measured"
+
+
+def test_make_envelope_numbers_readings_across_the_backlog() -> None:
+    first, second = collector.make_envelope(0, 48), collector.make_envelope(1, 48)
+    assert len(first.readings) == 48
+    assert second.readings[0].seq == first.readings[-1].seq + 1
+    assert second.readings[0].ts > first.readings[-1].ts
+    assert first.device != second.device
+
+
+def _fake_result(*, lost: tuple[str, ...] = (), passed: bool = True) -> BenchResult:
+    return BenchResult(
+        name="fake",
+        title="a fake benchmark",
+        parameters={"n": 1},
+        tables=(Table("t", ("run", "msgs/s"), (("x", "1"),)),),
+        checks=(Check("speed", ">= 2", "1", passed=passed),),
+        figures={"x": 1},
+        lost=lost,
+    )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [("missed target", 0), ("lost data", 1), ("crashed", 1)],
+)
+def test_main_exits_non_zero_only_for_lost_data_or_a_crash(
+    outcome: str, status: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake(workdir: Path, *, quick: bool = False) -> BenchResult:
+        del workdir, quick
+        if outcome == "crashed":
+            raise RuntimeError("boom")
+        return _fake_result(lost=("run x: lost 3 of 10",) if outcome == "lost data" else ())
+
+    monkeypatch.setattr(bench_main, "BENCHMARKS", {"fake": fake})
+    assert bench_main.main(["--results", str(tmp_path)]) == status
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ([] if outcome == "crashed" else ["fake.json", "fake.md"])
+
+
+@pytest.mark.servers
+def test_collector_benchmark_completes_without_loss(tmp_path: Path) -> None:
+    sizes = collector.Sizes(single_messages=2000, batch_messages=50, readings_per_batch_message=48)
+    result = collector.run(tmp_path / "work", sizes=sizes)
+    _assert_reported(result, tmp_path)
+    assert result.figures["collector_unavailable"] is None
+    for key, readings in (("a", 2000), ("b", 50 * 48)):
+        shape = result.figures[key]
+        # The naive bridge must make InfluxDB do the collector's work: same fields.
+        assert shape["schema_mismatch"] is None
+        for name, figures in shape["runs"].items():
+            assert figures["error"] is None, (key, name, figures["error"])
+            assert figures["lost"] == 0, (key, name)
+            assert figures["readings_per_s"] > 0, (key, name)
+        assert shape["runs"]["collector"]["stored"] == readings
+        assert shape["runs"]["collector"]["rss_peak_bytes"] > 0
+
+
+@pytest.mark.servers
+def test_snmp_benchmark_completes_and_sees_every_interface(tmp_path: Path) -> None:
+    result = snmp.run(tmp_path / "work", repeats=3)
+    _assert_reported(result, tmp_path)
+    switch = result.figures["switch48"]
+    assert switch["poll_v2c"]["interfaces"] == switch["walk_v2c"]["interfaces"]
+    assert switch["poll_v2c"]["interfaces"] >= snmp.SIMULATED_PORTS
+    for key in ("walk_v2c", "poll_v2c", "walk_v3", "poll_v3"):
+        assert switch[key]["median_s"] > 0
+    assert all(check.passed is not None for check in result.checks)
