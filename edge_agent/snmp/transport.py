@@ -228,9 +228,9 @@ def _python_value(value: object) -> Value:
         return bytes(value).decode("utf-8", errors="replace")
     try:
         number: int = int(value)  # type: ignore[call-overload]
-        return number
     except (TypeError, ValueError):
         return None
+    return number
 
 
 def transport_for(
