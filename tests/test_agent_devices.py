@@ -58,7 +58,8 @@ def test_serial_door_controller_changes_and_noise(
         )
         # Noise, a partial line completed by the next write, an unknown door, a bad state.
         pty.write(b"\x00\xffboot v1.2\nDOOR d1 OP")
-        pty.write(b"EN\r\nDOOR d9 OPEN\nDOOR d2 AJAR\nDOOR d2 CLOSED\nDOOR d1 CLOSED\n")
+        pty.write(b"EN\r\nDOOR d9 OPEN\nDOOR d2 AJAR\n" + b"Z" * 5000 + b"\n")
+        pty.write(b"DOOR d2 CLOSED\nDOOR d1 CLOSED\n")
         wait_until(
             lambda: len([r for r in subscriber.of(DoorReading) if r.change]) >= 3,
             timeout=TIMEOUT,

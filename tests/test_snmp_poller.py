@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-
 def _v2c(agent: Snmpd, **overrides: object) -> SwitchSettings:
     fields: dict[str, object] = {
         "id": "sw-lantai1",

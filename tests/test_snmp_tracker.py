@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from edge_agent.snmp.client import SwitchPoll
+from edge_agent.snmp.mib import COLUMNS, OPER_STATUS
 from edge_agent.snmp.table import InterfaceRow, build_rows
 from edge_agent.snmp.tracker import PortChange, SwitchTracker
 
@@ -83,3 +87,30 @@ def test_vanished_port_is_forgotten() -> None:
 def test_row_label_falls_back() -> None:
     assert InterfaceRow(index=7).label == "if7"
     assert InterfaceRow(index=7, descr="Gi0/7").label == "Gi0/7"
+
+
+_cells = st.lists(
+    st.tuples(
+        st.one_of(
+            st.lists(st.integers(0, 2**32), max_size=12).map(tuple),
+            st.sampled_from([*(col for col in COLUMNS.values())]).flatmap(
+                lambda col: st.integers(0, 2**31).map(lambda i: (*col, i))
+            ),
+        ),
+        st.one_of(st.integers(-(2**64), 2**64), st.text(max_size=300)),
+    ),
+    max_size=60,
+)
+
+
+@given(_cells)
+def test_build_rows_takes_anything_an_agent_may_send(
+    cells: list[tuple[tuple[int, ...], int | str]],
+) -> None:
+    rows = build_rows(cells)
+    for index, row in rows.items():
+        assert row.index == index
+        assert row.alias is None or len(row.alias) <= 255
+        assert row.hc_in_octets is None or row.hc_in_octets >= 0
+        assert row.oper is None or row.oper in {*OPER_STATUS.values(), "unknown"}
+    SwitchTracker().update(SwitchPoll(0, None, rows, 1), polled_at=0.0)

@@ -54,6 +54,8 @@ class _RowBuilder:
 
 def column_of(oid: tuple[int, ...]) -> tuple[str, int] | None:
     """Return ``(column name, ifIndex)`` for a cell OID we poll, else None."""
+    if not oid:
+        return None
     column, index = oid[:-1], oid[-1]
     name = _BY_OID.get(column)
     return None if name is None else (name, index)
