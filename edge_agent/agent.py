@@ -7,7 +7,9 @@ For each configured card reader::
 
 Doors (:mod:`edge_agent.doors.service`) and switches (:mod:`edge_agent.snmp.service`)
 run their own sources and publish through the same emitter; the main loop publishes the
-agent's own health every ``health_interval_s``. Bad frames are counted by kind and
+agent's own health every ``health_interval_s``. The sink is the store-and-forward
+publisher (:mod:`edge_agent.publisher`): a reading is on the gateway's disk when
+``submit`` returns. Bad frames are counted by kind and
 logged (the first few in full, then a summary a minute), never fatal.
 """
 
@@ -51,6 +53,9 @@ READER_STOP_TIMEOUT_S: Final = 2.0
 """How long to wait for a reader thread at shutdown (a read times out in 0.2 s)."""
 SINK_CLOSE_TIMEOUT_S: Final = 5.0
 """How long to wait at shutdown for the broker to acknowledge what was sent."""
+MAX_COUNTERS: Final = 256
+MAX_PROBLEMS: Final = 16
+"""The contract's limits on a health reading's counters and problems."""
 BAD_FRAME_BURST: Final = 5
 BAD_FRAME_SUMMARY_S: Final = 60.0
 
@@ -169,7 +174,14 @@ class Agent:
         """
         self.settings = settings
         self.sequence = SequenceCounter(settings.state_dir)  # first: fail before building more
-        self.sink = sink or MqttPublisher(settings.mqtt, settings.client_id)
+        self.sink = sink or MqttPublisher(settings)
+        try:
+            self._build(settings)
+        except BaseException:
+            self.sink.close(0)  # the outbox's threads and lock file
+            raise
+
+    def _build(self, settings: AgentSettings) -> None:
         self.emitter = Emitter(
             site=settings.site,
             gateway=settings.gateway,
@@ -222,9 +234,14 @@ class Agent:
             self.publish_health()
 
     def publish_health(self) -> None:
-        """Publish the agent's health and every driver's counters as one reading."""
+        """Publish the agent's health, delivery's and every driver's counters as one reading.
+
+        Delivery comes first (outbox size, evictions by class and reason, fallback, MQTT):
+        if the contract's 256 counters are not enough, drivers' counters are cut, not those.
+        """
         sample = self.health.sample()
-        counters: Counter[str] = Counter()
+        delivery = self.sink.health()
+        counters: Counter[str] = Counter(delivery.counters)
         for pipeline in self.pipelines:
             stats = pipeline.stats()
             prefix = f"reader.{stats.reader_id}"
@@ -244,7 +261,8 @@ class Agent:
                     rss_bytes=sample.rss_bytes,
                     disk_free_bytes=sample.disk_free_bytes,
                     uptime_s=sample.uptime_s,
-                    counters=dict(list(names.items())[:256]),
+                    counters=dict(list(names.items())[:MAX_COUNTERS]),
+                    problems=delivery.problems[:MAX_PROBLEMS],
                 )
             ],
         )

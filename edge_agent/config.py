@@ -7,13 +7,14 @@ reference.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from edge_agent.doors.settings import DoorOptions, DoorSettings, SerialDoor
 from edge_agent.drivers.serial_port import BaudRate
 from edge_agent.drivers.textline import TextFormat
+from edge_agent.outbox import OutboxSettings
 from edge_agent.snmp.settings import SwitchSettings
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
@@ -22,6 +23,9 @@ from pelangi.payloads import Ident
 
 HEALTH_DEVICE = "agent"
 """The device id under which the agent publishes its own health."""
+
+if TYPE_CHECKING:
+    from edge_agent.presence import PrimaryCollectors
 
 
 class ReaderSettings(StrictModel):
@@ -65,7 +69,24 @@ class AgentSettings(StrictModel):
     )
     state_dir: Path = Field(
         default=Path("/var/lib/pelangi-agent"),
-        description="where the agent keeps its state (sequence numbers)",
+        description="where the agent keeps its state (sequence numbers, bdseq, the outbox)",
+    )
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    primary_collectors: Literal["any", "none"] | list[Ident] = Field(
+        default="any",
+        description=(
+            "which collectors must be online before readings leave the outbox: any (at "
+            "least one; sends anyway if no collector ever announced itself on this broker), "
+            "none (never wait), or a list of collector ids (every one of them)"
+        ),
+    )
+    heartbeat_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=60.0, description="how often the birth certificate is repeated with a fresh ts"
+    )
+    fallback_max_readings: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
+        default=10_000,
+        description="readings held in memory while the outbox cannot store (disk full); "
+        "beyond this the oldest are dropped, telemetry first",
     )
     log_level: LogLevel = "info"
 
@@ -73,6 +94,18 @@ class AgentSettings(StrictModel):
     def client_id(self) -> str:
         """The MQTT client id: fixed per gateway, so the broker recognises it on return."""
         return f"pelangi-agent-{self.site}-{self.gateway}"
+
+    @property
+    def primary(self) -> PrimaryCollectors:
+        """``primary_collectors`` as :class:`edge_agent.presence.Presence` takes it."""
+        if isinstance(self.primary_collectors, str):
+            return self.primary_collectors
+        return tuple(self.primary_collectors)
+
+    @property
+    def outbox_path(self) -> Path:
+        """The outbox's database file (``outbox.path``, or ``outbox.db`` in ``state_dir``)."""
+        return self.outbox.resolve_path(self.state_dir)
 
     @property
     def device_ids(self) -> list[str]:
@@ -91,6 +124,13 @@ class AgentSettings(StrictModel):
                 )
                 raise ValueError(msg)
             seen.add(device)
+        if isinstance(self.primary_collectors, list):
+            if not self.primary_collectors:
+                msg = "primary_collectors: name at least one collector, or use any or none"
+                raise ValueError(msg)
+            if len(set(self.primary_collectors)) != len(self.primary_collectors):
+                msg = "primary_collectors: a collector is listed twice"
+                raise ValueError(msg)
         ports = [r.port for r in self.readers]
         ports += sorted({d.port for d in self.doors if isinstance(d, SerialDoor)})
         for port in ports:

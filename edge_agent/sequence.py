@@ -9,17 +9,22 @@ increase, not be dense.
 
 The mark is replaced atomically (temporary file, fsync, rename, fsync of the directory),
 so a power cut leaves either the old mark or the new one, never a torn file.
+
+A mark that cannot be saved (disk full, read-only folder) never stops the agent, not even
+at start (a gateway with a full disk must not restart in a loop): numbering goes on in
+memory, from the microsecond clock if the stored mark could not be advanced at start, so
+numbers still increase across such restarts; saving is retried with every number.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.errors import AgentError
+from edge_agent.statefile import replace_atomically, time_floor
 from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
@@ -38,8 +43,9 @@ class SequenceCounter:
         """Load the stored mark from ``state_dir`` (created if missing) and reserve a block.
 
         Raises:
-            AgentError: the directory or the file cannot be read or written, or the file
-                holds something other than a number.
+            AgentError: the directory cannot be created, or the file cannot be read or holds
+                something other than a number. A file that cannot be *written* is logged
+                and numbering starts from :func:`edge_agent.statefile.time_floor`.
         """
         if block < 1:
             msg = f"block must be at least 1, got {block}"
@@ -54,7 +60,13 @@ class SequenceCounter:
             raise _cannot("create the state directory", state_dir, exc) from None
         self._next = self._load()
         self._mark = self._next  # nothing reserved yet: the first call to next() stores a mark
-        self._reserve()  # now, so an unwritable directory stops the agent at start
+        try:
+            self._reserve()  # now, so trouble is logged at start
+        except AgentError as exc:
+            # The stored mark may be handed out again by the next start if it cannot be
+            # advanced either: the clock is above every number used so far.
+            self._next = self._mark = max(self._next, time_floor())
+            self._complain(exc)
 
     def next(self) -> int:
         """Return the next number (thread-safe; never raises once constructed).
@@ -113,14 +125,8 @@ class SequenceCounter:
 
     def _reserve(self) -> None:
         mark = self._next + self._block
-        tmp = self.path.with_name(f".{FILE_NAME}.tmp")
         try:
-            with tmp.open("w", encoding="ascii") as out:
-                out.write(f"{mark}\n")
-                out.flush()
-                os.fsync(out.fileno())
-            tmp.replace(self.path)
-            _fsync_dir(self.path.parent)
+            replace_atomically(self.path, f"{mark}\n")
         except OSError as exc:
             raise _cannot("write the sequence file", self.path, exc) from None
         self._mark = mark
@@ -131,12 +137,3 @@ def _cannot(what: str, path: Path, exc: OSError) -> AgentError:
         f"cannot {what} {path}: {exc.strerror or exc}; check that state_dir exists and "
         "that the agent's user may write to it"
     )
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (the rename itself lives in the directory)."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

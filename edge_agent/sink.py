@@ -1,17 +1,27 @@
 """The seam between the drivers and delivery: where the agent hands its readings.
 
-Today the sink is the MQTT publisher (:class:`edge_agent.publisher.MqttPublisher`),
-which holds unacknowledged readings in memory while the broker is away. A durable
-store-and-forward outbox will implement the same protocol and sit in front of it,
-without the drivers or the agent's wiring changing.
+The sink is the store-and-forward publisher (:class:`edge_agent.publisher.MqttPublisher`):
+``submit`` returns once the readings are in the durable outbox, and a sending loop takes
+them from there to the broker. Tests of the drivers use a list as the sink.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pelangi.payloads import Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryHealth:
+    """What the sink adds to the agent's health reading."""
+
+    counters: dict[str, int] = field(default_factory=dict)
+    """Counter name (``[a-z0-9_.]``, at most 64 characters) -> value (never negative)."""
+    problems: tuple[str, ...] = ()
+    """What is wrong right now, one short sentence each."""
 
 
 class ReadingSink(Protocol):
@@ -34,4 +44,8 @@ class ReadingSink(Protocol):
 
     def summary(self) -> str:
         """One line on the state of delivery, for the periodic statistics log."""
+        ...
+
+    def health(self) -> DeliveryHealth:
+        """Counters and problems of delivery, for the agent's health reading."""
         ...

@@ -47,13 +47,24 @@ class MqttSettings(StrictModel):
         return f"{self.host}:{self.port}"
 
 
-def make_client(settings: MqttSettings, client_id: str, *, manual_ack: bool = False) -> paho.Client:
-    """Build (not connect) a paho MQTT v5 client configured from ``settings``."""
+def make_client(
+    settings: MqttSettings,
+    client_id: str,
+    *,
+    manual_ack: bool = False,
+    reconnect_on_failure: bool = True,
+) -> paho.Client:
+    """Build (not connect) a paho MQTT v5 client configured from ``settings``.
+
+    With ``reconnect_on_failure=False`` paho's network thread ends when the connection
+    does (the caller reconnects with a new client, as the edge agent does).
+    """
     client = paho.Client(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=paho.MQTTv5,
         manual_ack=manual_ack,
+        reconnect_on_failure=reconnect_on_failure,
     )
     if settings.username is not None:
         password = settings.password.get_secret_value() if settings.password else None

@@ -40,7 +40,8 @@ def test_good_file_is_summarised(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
         "configuration OK: site bukit-pelangi, gateway gw-bupati, 2 reader(s): "
-        "rfid-lobby on /dev/ttyUSB0, rfid-hall on /dev/ttyUSB1; mqtt broker.local:1883"
+        "rfid-lobby on /dev/ttyUSB0, rfid-hall on /dev/ttyUSB1; mqtt broker.local:1883; "
+        "outbox /var/lib/pelangi-agent/outbox.db (at most 1,000 MB); waits for collectors: any"
     )
 
 

@@ -11,6 +11,7 @@ from edge_agent.agent import ReaderPipeline
 from edge_agent.clock import DeviceClock
 from edge_agent.config import ReaderSettings
 from edge_agent.emitter import Emitter
+from edge_agent.sink import DeliveryHealth
 from pelangi.payloads import Envelope, decode, encode
 from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
 from pelangi.throttle import LogThrottle
@@ -38,6 +39,9 @@ class ListSink:
 
     def summary(self) -> str:
         return f"{len(self.envelopes)} kept"
+
+    def health(self) -> DeliveryHealth:
+        return DeliveryHealth(counters={"kept": len(self.envelopes)})
 
 
 class FakeTime:

@@ -1,31 +1,40 @@
-"""Test-side clients: a subscriber that collects readings, and the agent run in a thread.
+"""Test-side clients: subscribers, collectors' presence by hand, the agent in a thread or process.
 
-Used by the tests (and usable from a Python shell) to watch what really crosses the broker.
+Subscribers collect readings and birth/death certificates; :func:`announce_collector`
+publishes a collector's presence as the collector would.
+
+Used by the tests, the benchmarks (and usable from a Python shell) to watch what really
+crosses the broker.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import paho.mqtt.client as paho
+import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge_agent.agent import run
+from edge_agent.config import AgentSettings
+from pelangi.liveness import CollectorState, GatewayStatus, decode_liveness
 from pelangi.payloads import AnyReading, Envelope, decode
-from pelangi.sandbox.processes import SandboxError
+from pelangi.sandbox.processes import ChildProcess, SandboxError, venv_program
 from pelangi.sandbox.waiting import wait_until
-from pelangi.topics import parse_reading_topic, reading_filter
+from pelangi.topics import collector_state_topic, parse_reading_topic, reading_filter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
     from types import TracebackType
 
     from paho.mqtt.reasoncodes import ReasonCode
 
-    from edge_agent.config import AgentSettings
     from pelangi.sandbox.servers import Mosquitto
 
 R = TypeVar("R", bound=AnyReading)
@@ -33,20 +42,21 @@ R = TypeVar("R", bound=AnyReading)
 TIMEOUT = 15.0
 
 
-class ReadingSubscriber:
-    """Collects every envelope published on the broker, across broker restarts.
+class _Subscriber:
+    """A paho subscriber with a persistent session, connected on ``with``.
 
     A persistent session (clean_start off, long expiry) keeps its subscription and queue
     in the broker while the broker is stopped gracefully, so nothing published before it
     reconnects is lost to it.
     """
 
-    def __init__(self, broker: Mosquitto, topic_filter: str = reading_filter()) -> None:
+    qos = 1
+
+    def __init__(self, broker: Mosquitto, topic_filter: str) -> None:
         """Prepare a subscriber to ``topic_filter`` on ``broker`` (connects on ``with``)."""
         self.broker = broker
         self.topic_filter = topic_filter
         self.client_id = f"test-sub-{uuid.uuid4().hex[:8]}"
-        self.envelopes: list[Envelope] = []
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._client = paho.Client(
@@ -93,15 +103,40 @@ class ReadingSubscriber:
         _reason: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        client.subscribe(self.topic_filter, qos=1)
+        client.subscribe(self.topic_filter, qos=self.qos)
 
     def _on_subscribe(self, *_args: object) -> None:
         self._subscribed.set()
 
     def _on_message(self, _client: paho.Client, _userdata: object, msg: paho.MQTTMessage) -> None:
+        self._handle(msg)
+
+    def _handle(self, msg: paho.MQTTMessage) -> None:
+        raise NotImplementedError
+
+
+class ReadingSubscriber(_Subscriber):
+    """Collects every envelope published on the broker, across broker restarts."""
+
+    def __init__(self, broker: Mosquitto, topic_filter: str = reading_filter()) -> None:
+        """Prepare a subscriber to ``topic_filter`` on ``broker`` (connects on ``with``)."""
+        super().__init__(broker, topic_filter)
+        self.envelopes: list[Envelope] = []
+
+    def _handle(self, msg: paho.MQTTMessage) -> None:
         envelope = decode(bytes(msg.payload), parse_reading_topic(msg.topic))
         with self._lock:
             self.envelopes.append(envelope)
+
+    def readings(self, device: str) -> list[tuple[bool, AnyReading]]:
+        """``(historical, reading)`` of one device, in arrival order."""
+        with self._lock:
+            return [
+                (envelope.historical, reading)
+                for envelope in self.envelopes
+                if envelope.device == device
+                for reading in envelope.readings
+            ]
 
     def of(self, kind: type[R], device: str | None = None) -> list[R]:
         """Every reading of one kind (and device) received so far, in arrival order."""
@@ -127,6 +162,88 @@ class ReadingSubscriber:
         """Wait until a reading of ``uid`` arrived; return every uid received so far."""
         wait_until(lambda: uid in self.uids(), timeout=timeout, what=f"card {uid} reaches MQTT")
         return self.uids()
+
+
+class StatusSubscriber(_Subscriber):
+    """Collects the birth and death certificates on gateways' status topics."""
+
+    def __init__(self, broker: Mosquitto, topic_filter: str = "pelangi/+/+/status") -> None:
+        """Prepare a subscriber to ``topic_filter`` on ``broker`` (connects on ``with``)."""
+        super().__init__(broker, topic_filter)
+        self.received: list[tuple[GatewayStatus, bool]] = []
+
+    def _handle(self, msg: paho.MQTTMessage) -> None:
+        if not msg.payload:  # a cleared retained message
+            return
+        status = decode_liveness(bytes(msg.payload), GatewayStatus)
+        with self._lock:
+            self.received.append((status, bool(msg.retain)))
+
+    def statuses(self) -> list[GatewayStatus]:
+        """Every certificate received so far, in arrival order."""
+        with self._lock:
+            return [status for status, _ in self.received]
+
+    def wait_for(
+        self, predicate: Callable[[GatewayStatus], bool], what: str, timeout: float = TIMEOUT
+    ) -> GatewayStatus:
+        """Wait for a certificate matching ``predicate`` (received at any time); return it."""
+
+        def found() -> GatewayStatus | None:
+            return next((s for s in self.statuses() if predicate(s)), None)
+
+        return wait_until(found, timeout=timeout, what=what)
+
+
+def announce_collector(broker: Mosquitto, collector: str, *, online: bool) -> None:
+    """Publish a collector's presence as the collector would: retained, QoS 1."""
+    state = CollectorState(collector=collector, online=online, ts=time.time_ns())
+    broker.publish(collector_state_topic(collector), state.model_dump_json(), retain=True)
+
+
+class AgentProcess:
+    """``pelangi-agent run`` as a child process, with a configuration written for it."""
+
+    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+        """Write ``config`` to ``workdir/agent.yaml``; nothing runs until :meth:`start`."""
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path = workdir / "agent.yaml"
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        self.settings = AgentSettings.model_validate(config)
+        self.process = ChildProcess(
+            [venv_program("pelangi-agent"), "run", "--config", self.config_path],
+            log_path=workdir / "agent.log",
+            name="pelangi-agent",
+        )
+
+    def start(self, broker: Mosquitto | None = None, timeout: float = 30.0) -> None:
+        """Start the agent; with ``broker``, return once it has connected there."""
+        process = self.process.start()
+        if broker is None:
+            return
+        connections = broker.log_text().count(f" as {self.settings.client_id} (")
+
+        def connected() -> bool:
+            if not process.running:
+                raise SandboxError(
+                    f"the agent {process.describe_exit()}; its log ends with:\n{process.log_tail()}"
+                )
+            return broker.log_text().count(f" as {self.settings.client_id} (") > connections
+
+        wait_until(connected, timeout=timeout, what="the agent has connected to the broker")
+
+    def kill(self) -> int | None:
+        """SIGKILL the agent (a crash or power cut of the process)."""
+        return self.process.kill()
+
+    def stop(self) -> int | None:
+        """SIGTERM the agent and wait for it (SIGKILL after 10 s)."""
+        return self.process.stop()
+
+    def log_text(self) -> str:
+        """What the current run has logged so far."""
+        return self.process.log_text()
 
 
 class AgentThread:

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
-from pelangi.sandbox.bench import collector, snmp
+from pelangi.sandbox.bench import agent, collector, snmp
 from pelangi.sandbox.bench.report import (
     CpuWatch,
     describe_machine,
@@ -51,6 +51,7 @@ class Benchmark(Protocol):
 
 
 BENCHMARKS: Final[dict[str, Benchmark]] = {
+    agent.NAME: agent.run,
     collector.NAME: collector.run,
     snmp.NAME: snmp.run,
 }
