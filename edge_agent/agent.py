@@ -213,7 +213,7 @@ class Agent:
             "agent %s/%s starting: %s; mqtt %s",
             settings.site,
             settings.gateway,
-            _inventory(settings),
+            settings.inventory(),
             settings.mqtt.address,
         )
         if not settings.device_ids:
@@ -287,21 +287,6 @@ class Agent:
         self.doors.stop()
         self.switches.stop()
         self.sink.close(SINK_CLOSE_TIMEOUT_S)
-
-
-def _inventory(settings: AgentSettings) -> str:
-    parts = []
-    for noun, items in (
-        ("reader", [f"{r.id} on {r.port}" for r in settings.readers]),
-        ("door", [f"{d.id} via {d.source}" for d in settings.doors]),
-        ("switch", [f"{s.id} at {s.address}" for s in settings.switches]),
-    ):
-        if items:
-            plural = "es" if noun == "switch" else "s"
-            parts.append(
-                f"{len(items)} {noun}{plural if len(items) != 1 else ''} ({', '.join(items)})"
-            )
-    return "; ".join(parts) or "no devices"
 
 
 def _counter_name(name: str) -> str:

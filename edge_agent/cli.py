@@ -18,8 +18,9 @@ EXIT_CANNOT_START: Final = 1
 
 app = typer.Typer(
     help=(
-        "Pelangi edge agent: reads the RFID card readers plugged into this gateway "
-        "and sends every card tap to the MQTT broker (kept on disk until the broker has it)."
+        "Pelangi edge agent: reads the card readers, door sensors and network switches of "
+        "this gateway and sends every reading to the MQTT broker (kept on disk until the "
+        "broker has it)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -46,7 +47,7 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Start the agent: read the card readers and send each tap to the broker, until stopped."""
+    """Start the agent: read every configured device and send the readings on, until stopped."""
     settings = load_or_exit(config, AgentSettings)
     setup(log_level or settings.log_level)
     stop = stop_on_signals()
@@ -61,12 +62,11 @@ def run(
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check the configuration file without starting anything: prints a summary or each problem."""
     settings = load_or_exit(config, AgentSettings)
-    readers = ", ".join(f"{r.id} on {r.port}" for r in settings.readers) or "none"
     collectors = settings.primary_collectors
     waits_for = collectors if isinstance(collectors, str) else ", ".join(collectors)
     typer.echo(
         f"configuration OK: site {settings.site}, gateway {settings.gateway}, "
-        f"{len(settings.readers)} reader(s): {readers}; mqtt {settings.mqtt.address}; "
+        f"{settings.inventory()}; mqtt {settings.mqtt.address}; "
         f"outbox {settings.outbox_path} (at most {settings.outbox.max_bytes / 1e6:,.0f} MB); "
         f"waits for collectors: {waits_for}"
     )

@@ -107,6 +107,20 @@ class AgentSettings(StrictModel):
         """The outbox's database file (``outbox.path``, or ``outbox.db`` in ``state_dir``)."""
         return self.outbox.resolve_path(self.state_dir)
 
+    def inventory(self) -> str:
+        """Every configured device in one phrase, for log lines and ``validate``."""
+        parts = []
+        for noun, items in (
+            ("reader", [f"{r.id} on {r.port}" for r in self.readers]),
+            ("door", [f"{d.id} via {d.source}" for d in self.doors]),
+            ("switch", [f"{s.id} at {s.address}" for s in self.switches]),
+        ):
+            if items:
+                plural = "es" if noun == "switch" else "s"
+                count = f"{len(items)} {noun}{plural if len(items) != 1 else ''}"
+                parts.append(f"{count} ({', '.join(items)})")
+        return "; ".join(parts) or "no devices"
+
     @property
     def device_ids(self) -> list[str]:
         """Every configured device, in configuration order."""

@@ -39,8 +39,8 @@ def test_good_file_is_summarised(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--config", str(_write(tmp_path, yaml.dump(GOOD)))])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        "configuration OK: site bukit-pelangi, gateway gw-bupati, 2 reader(s): "
-        "rfid-lobby on /dev/ttyUSB0, rfid-hall on /dev/ttyUSB1; mqtt broker.local:1883; "
+        "configuration OK: site bukit-pelangi, gateway gw-bupati, 2 readers ("
+        "rfid-lobby on /dev/ttyUSB0, rfid-hall on /dev/ttyUSB1); mqtt broker.local:1883; "
         "outbox /var/lib/pelangi-agent/outbox.db (at most 1,000 MB); waits for collectors: any"
     )
 
@@ -120,8 +120,8 @@ def test_every_command_explains_itself(command: list[str]) -> None:
     assert any(
         sentence in text
         for sentence in (
-            "reads the RFID card readers plugged into this gateway",
-            "Start the agent: read the card readers and send each tap to the broker",
+            "reads the card readers, door sensors and network switches of this gateway",
+            "Start the agent: read every configured device and send the readings on",
             "Check the configuration file without starting anything",
         )
     )
