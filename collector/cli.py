@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
 
-from collector.config import CollectorSettings
+from collector.config import CollectorSettings, InfluxV1Settings
 from collector.errors import CollectorError, StorageError
 from collector.service import run as run_collector
 from collector.storage import open_backend
@@ -16,6 +17,8 @@ from pelangi.logs import LogLevel, setup
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/collector.yaml")
 EXIT_FAILED: Final = 1
+EXIT_STALLED: Final = 70
+"""Exit status when the watchdog found the collector stalled (EX_SOFTWARE)."""
 
 app = typer.Typer(
     help=(
@@ -48,8 +51,15 @@ def run(
     settings = load_or_exit(config, CollectorSettings)
     setup(log_level or settings.log_level)
     stop = stop_on_signals()
+
+    def stalled(reason: str) -> None:
+        # A stalled thread may hold locks a clean shutdown needs: leave at once. Nothing
+        # unstored was acknowledged, so the broker sends it again to our next start.
+        typer.echo(f"pelangi-collector: stalled ({reason}); exiting", err=True)
+        os._exit(EXIT_STALLED)
+
     try:
-        run_collector(settings, stop)
+        run_collector(settings, stop, on_stall=stalled)
     except CollectorError as exc:
         typer.echo(f"pelangi-collector: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
@@ -59,32 +69,34 @@ def run(
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check the configuration file without connecting: prints a summary, or each problem found."""
     settings = load_or_exit(config, CollectorSettings)
-    influx = settings.influxdb
     typer.echo(
         f"configuration OK: collector {settings.collector_id}, "
-        f"mqtt {settings.mqtt.address} subscribing to {settings.subscription}, "
-        f"InfluxDB {influx.url} database {influx.database}, "
+        f"mqtt {settings.mqtt.address} subscribing to {settings.subscribe_filter}, "
+        f"{_storage(settings)}, "
         f"batches of up to {settings.batch.max_points} readings or {settings.batch.max_delay_ms} ms"
     )
 
 
+def _storage(settings: CollectorSettings) -> str:
+    influx = settings.influxdb
+    if isinstance(influx, InfluxV1Settings):
+        return f"InfluxDB {influx.url} database {influx.database}"
+    return f"InfluxDB (v2 API) {influx.url} org {influx.org} bucket {influx.bucket}"
+
+
 @app.command("setup-db")
 def setup_db(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Create the InfluxDB database the collector writes to (safe to run again)."""
+    """Create the database, retention policies and downsampling (safe to run again)."""
     settings = load_or_exit(config, CollectorSettings)
-    influx = settings.influxdb
-    backend = open_backend(influx)
+    backend = open_backend(settings.influxdb)
     try:
-        created = backend.ensure_database()
+        done = backend.setup(settings.retention)
     except StorageError as exc:
         typer.echo(f"cannot set up the database: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     finally:
         backend.close()
-    if created:
-        typer.echo(f"created database {influx.database!r} on InfluxDB at {influx.url}")
-    else:
-        typer.echo(
-            f"database {influx.database!r} already exists on InfluxDB at {influx.url}; "
-            "nothing to do"
-        )
+    for line in done:
+        typer.echo(f"{line} on {backend.target}")
+    if not done:
+        typer.echo(f"{_storage(settings)}: already set up as configured; nothing to do")

@@ -2,330 +2,232 @@
 
 Two layers:
 
-- :class:`Pipeline` is the policy, single-threaded and free of sockets: it holds
-  received messages as line-protocol lines, decides when a batch is due (``max_points``
-  reached, or the oldest message waited ``max_delay``), writes through a
-  :class:`~collector.storage.base.Writer`, and calls ``ack`` for each message once all
-  of its readings are stored or deliberately dropped. Time comes from an injected clock.
-- :class:`PipelineThread` runs a pipeline on its own thread and is what the MQTT thread
-  talks to: :meth:`PipelineThread.submit` hands over one message and blocks while
-  ``max_unacked`` messages are unacknowledged, which bounds memory during an outage.
+- :class:`Batcher` is the batching policy, pure and single-threaded: it gathers the lines
+  of received messages into batches of at most ``max_points`` lines (a message is never
+  split across batches) and says when the open batch is due (full, or its oldest line
+  waited ``max_delay``). Time is passed in.
+- :class:`Pipeline` runs the policy with ``writers`` threads, each with its own
+  connection (:class:`~collector.storage.base.Writer`). The MQTT thread calls
+  :meth:`Pipeline.submit` with one message's lines and its ack token; a writer takes a
+  sealed batch, stores it, and only then hands the batch's tokens to ``ack`` (in one
+  call: the subscriber sends them as one write). Batches may be stored out of order:
+  the broker tracks each message, not a position.
+
+Memory is bounded by two caps, checked in :meth:`Pipeline.submit`, which blocks while
+either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
+between submit and ack. A blocked submit holds up paho's network thread, so the
+collector stops reading its socket and TCP pushes back on the broker, which keeps the
+rest in the session. (Receive Maximum alone does not bound it: the broker overshoots
+it once acks flow.) Lines that belong to no message (dead letters of refused points,
+the collector's own metrics) are never blocked, to keep writers from waiting on
+themselves; they are few and are counted against the cap all the same.
 
 What a failed write does:
 
-- :class:`~collector.errors.StorageUnavailable`: the batch stays, nothing is acked, the
-  write is retried after a capped, jittered backoff. New messages keep queueing behind it
-  until ``max_unacked`` is reached; then the MQTT thread waits and the broker keeps the
-  rest. Nothing is ever dropped for being late.
+- :class:`~collector.errors.StorageUnavailable`: the writer keeps its batch, acks
+  nothing, and retries after a capped, jittered backoff; other batches queue behind it
+  until the caps are reached. Nothing is ever dropped for being late.
 - :class:`~collector.errors.PointsRejected`: the batch is split in halves and each half
-  written again, down to single lines; only a line refused on its own is dropped (logged
-  with InfluxDB's reason, counted). Then every message of the batch is acked. Rewriting
-  the halves is harmless: the same reading is the same point (see
-  :mod:`collector.storage.points`).
-
-Why the MQTT callback may block: acks are sent from the storage thread
-(``client.ack`` only queues a packet and wakes paho's loop; it takes no lock the loop
-holds), so the storage thread never waits for the MQTT thread, and a blocked callback
-cannot stop the acks that would unblock it.
+  written again, down to single lines; only a line refused on its own is dropped and
+  handed to ``dead_letter`` with InfluxDB's reason. Rewriting the halves is harmless:
+  the same reading is the same point (see :mod:`collector.storage.points`).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from collector.errors import InvalidPointError, PointsRejected, StorageUnavailable
-from collector.storage.lineprotocol import to_line
-from collector.storage.points import reading_to_point
+from collector.errors import PointsRejected, StorageUnavailable
 from pelangi.backoff import Backoff
 from pelangi.throttle import LogThrottle
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from collector.config import BatchSettings
     from collector.metrics import Metrics
     from collector.storage.base import Writer
-    from pelangi.payloads import Envelope
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-"""The ack token: whatever the caller needs to acknowledge one message (opaque here)."""
+Token = int
+"""What acknowledging one message takes; opaque here (the subscriber defines it)."""
 
-_MAX_LOGGED_LINE = 300
+IDLE_WAKE_S = 1.0
+"""Writers wake at least this often, so the watchdog sees them alive while idle."""
 
 
 @dataclass(slots=True)
-class _Held(Generic[T]):
-    """One received message: its lines and its ack token, waiting to be stored."""
+class Batch:
+    """Lines to write together and the tokens of the messages they complete."""
 
-    token: T
-    lines: list[str]
-    since: float
+    lines: list[str] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    messages: int = 0
+    """Messages (with or without a token) whose lines are all in this batch."""
+    since: float = 0.0
+    """When its first line arrived (monotonic seconds)."""
 
 
-class Pipeline(Generic[T]):
-    """The batching, retry and ack policy (single-threaded; see the module docstring)."""
+class Batcher:
+    """Gathers lines into batches (pure; see the module docstring)."""
 
-    def __init__(  # noqa: PLR0913 - collaborators, then the policy's keyword-only knobs
-        self,
-        writer: Writer,
-        ack: Callable[[T], None],
-        metrics: Metrics,
-        *,
-        max_points: int,
-        max_delay_s: float,
-        clock: Callable[[], float] = time.monotonic,
-        backoff: Backoff | None = None,
-        dead_letter: Callable[[str, str], None] | None = None,
-    ) -> None:
-        """Create an empty pipeline.
-
-        Args:
-            writer: where batches go.
-            ack: called once per message, after its readings are stored (or dropped).
-            metrics: counters to update.
-            max_points: write as soon as this many readings are held.
-            max_delay_s: write at the latest this long after the oldest held message
-                arrived.
-            clock: monotonic seconds.
-            backoff: delays between retries while storage is unavailable.
-            dead_letter: called with ``(line, reason)`` for every dropped line, after it
-                is logged and counted (the next issue stores them in a dead-letter
-                measurement).
-        """
-        self._writer = writer
-        self._ack = ack
-        self._metrics = metrics
-        self._max_points = max_points
-        self._max_delay_s = max_delay_s
-        self._clock = clock
-        self._backoff = backoff or Backoff()
-        self._dead_letter = dead_letter
-        self._held: deque[_Held[T]] = deque()
-        self._points = 0
-        self._retry_at: float | None = None
-        self._outage_since: float | None = None
-        self._drop_log = LogThrottle(burst=10, interval_s=60.0)
+    def __init__(self, max_points: int, max_delay_s: float) -> None:
+        """Seal a batch at ``max_points`` lines or ``max_delay_s`` after its first line."""
+        self.max_points = max_points
+        self.max_delay_s = max_delay_s
+        self._open = Batch()
 
     @property
-    def held(self) -> int:
-        """Messages held: received, not yet stored and acknowledged."""
-        return len(self._held)
+    def open_points(self) -> int:
+        """Lines in the open (not yet sealed) batch."""
+        return len(self._open.lines)
 
-    @property
-    def held_points(self) -> int:
-        """Readings held (the lines of the held messages)."""
-        return self._points
-
-    def add(self, envelope: Envelope, token: T) -> None:
-        """Take one valid message; it is acked when its readings are stored or dropped."""
-        lines = []
-        for reading in envelope.readings:
-            try:
-                lines.append(to_line(reading_to_point(envelope, reading)))
-            except InvalidPointError as exc:
-                # The contract admits a few values storage cannot hold (ts = 2**63 - 1).
-                self._drop(f"{envelope.topic} seq {reading.seq}", str(exc))
-        if not lines:
-            self._ack(token)
-            return
-        self._held.append(_Held(token, lines, self._clock()))
-        self._points += len(lines)
+    def add(self, lines: Sequence[str], token: Token | None, now: float) -> list[Batch]:
+        """Add one message's lines; return the batches this sealed (oldest first)."""
+        sealed: list[Batch] = []
+        batch = self._open
+        if batch.lines and len(batch.lines) + len(lines) > self.max_points:
+            sealed.append(batch)
+            batch = self._open = Batch()
+        if not batch.lines and not batch.messages:
+            batch.since = now
+        batch.lines.extend(lines)
+        batch.messages += 1
+        if token is not None:
+            batch.tokens.append(token)
+        if len(batch.lines) >= self.max_points:
+            sealed.append(batch)
+            self._open = Batch()
+        return sealed
 
     def next_due(self) -> float | None:
-        """Clock time at which :meth:`flush` has work to do; None while nothing is held."""
-        if not self._held:
+        """When the open batch must be sealed (None while it is empty)."""
+        if not self._open.messages:
             return None
-        if self._retry_at is not None:
-            return self._retry_at
-        if self._points >= self._max_points:
-            return self._clock()
-        return self._held[0].since + self._max_delay_s
+        return self._open.since + self.max_delay_s
 
-    def flush(self, *, force: bool = False) -> None:
-        """Write every batch that is due; ``force`` writes everything held (shutdown).
-
-        Stops at the first retryable failure; :meth:`next_due` then says when to retry.
-        A retry is never brought forward, even by ``force``.
-        """
-        while self._held:
-            now = self._clock()
-            if self._retry_at is not None and now < self._retry_at:
-                return
-            size_due = self._points >= self._max_points
-            age_due = now - self._held[0].since >= self._max_delay_s
-            if not (force or size_due or age_due or self._retry_at is not None):
-                return
-            if not self._write_next():
-                return
-
-    def _write_next(self) -> bool:
-        """Write the oldest batch; return False if storage is unavailable."""
-        batch: list[_Held[T]] = []
-        points = 0
-        for held in self._held:
-            if batch and points + len(held.lines) > self._max_points:
-                break
-            batch.append(held)
-            points += len(held.lines)
-        lines = list(itertools.chain.from_iterable(held.lines for held in batch))
-        try:
-            self._store(lines)
-        except StorageUnavailable as exc:
-            self._retry_later(exc)
-            return False
-        self._recovered()
-        for _ in batch:
-            self._held.popleft()
-        self._points -= points
-        for held in batch:
-            self._ack(held.token)
-        return True
-
-    def _store(self, lines: list[str]) -> None:
-        """Write ``lines``; on rejection, split until each refused line stands alone."""
-        try:
-            self._writer.write(lines)
-        except PointsRejected as exc:
-            if len(lines) == 1:
-                self._drop(lines[0], exc.message)
-                return
-            middle = len(lines) // 2
-            self._store(lines[:middle])
-            self._store(lines[middle:])
-            return
-        self._metrics.write_succeeded(len(lines))
-
-    def _drop(self, what: str, reason: str) -> None:
-        self._metrics.point_rejected()
-        now = self._clock()
-        if self._drop_log.allow(now):
-            shown = what if len(what) <= _MAX_LOGGED_LINE else what[:_MAX_LOGGED_LINE] + "..."
-            log.warning(
-                "%s refused a reading, dropping it because %s; the reading: %s",
-                self._writer.target,
-                reason,
-                shown,
-            )
-        suppressed = self._drop_log.due(now)
-        if suppressed:
-            log.warning("dropped %d more refused readings in the last minute", suppressed.total())
-        if self._dead_letter is not None:
-            self._dead_letter(what, reason)
-
-    def _retry_later(self, exc: StorageUnavailable) -> None:
-        now = self._clock()
-        delay = self._backoff.next_delay()
-        self._retry_at = now + delay
-        if self._outage_since is None:
-            self._outage_since = now
-        self._metrics.storage_retry()
-        log.log(
-            logging.ERROR if self._backoff.attempt == 1 else logging.WARNING,
-            "%s unavailable (%s); retrying in %.1f s, %d readings waiting",
-            self._writer.target,
-            exc.reason,
-            delay,
-            self._points,
-        )
-
-    def _recovered(self) -> None:
-        if self._outage_since is not None:
-            log.info(
-                "%s is back after %.1f s; storing the %d waiting readings",
-                self._writer.target,
-                self._clock() - self._outage_since,
-                self._points,
-            )
-        self._outage_since = None
-        self._retry_at = None
-        self._backoff.reset()
+    def seal(self) -> Batch | None:
+        """Seal and return the open batch whatever its age (None if empty)."""
+        if not self._open.messages:
+            return None
+        batch, self._open = self._open, Batch()
+        return batch
 
 
-class PipelineThread(Generic[T]):
-    """Runs a :class:`Pipeline` on its own thread; the MQTT thread feeds it.
-
-    At most ``max_unacked`` messages are held between :meth:`submit` and their ack;
-    beyond that :meth:`submit` blocks, so memory stays bounded however long storage is
-    away.
-    """
+class Pipeline:
+    """Runs the batching policy with writer threads; see the module docstring."""
 
     def __init__(  # noqa: PLR0913 - collaborators, then keyword-only tuning
         self,
-        writer: Writer,
-        ack: Callable[[T], None],
+        writers: Sequence[Writer],
+        ack: Callable[[list[Token]], None],
         batch: BatchSettings,
         metrics: Metrics,
         *,
+        dead_letter: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        backoff: Callable[[], Backoff] = Backoff,
         on_crash: Callable[[BaseException], None] | None = None,
     ) -> None:
-        """Create the pipeline; the thread starts with :meth:`start`.
+        """Create the pipeline; the writer threads start with :meth:`start`.
 
         Args:
-            writer: where batches go.
-            ack: acknowledges one message to the broker (called on the storage thread).
-            batch: batch size, delay and the cap on unacknowledged messages.
+            writers: one per writer thread (each holds its own connection).
+            ack: acknowledges the messages of a stored batch (called on a writer thread).
+            batch: batch size and delay, the caps, the number of writers.
             metrics: counters to update.
+            dead_letter: called with ``(line, reason)`` for every line storage refused on
+                its own (after it is dropped, logged and counted).
             clock: monotonic seconds.
-            on_crash: called if the thread dies of an unexpected error (a bug), so the
+            backoff: makes one retry schedule per writer.
+            on_crash: called if a writer dies of an unexpected error (a bug), so the
                 service can stop and be restarted instead of silently stalling.
         """
-        self._ack_downstream = ack
+        self._writers = list(writers)
+        self._ack = ack
         self._metrics = metrics
+        self._dead_letter = dead_letter
         self._clock = clock
+        self._backoff = backoff
         self._on_crash = on_crash
-        self.pipeline: Pipeline[T] = Pipeline(
-            writer,
-            self._acked,
-            metrics,
-            max_points=batch.max_points,
-            max_delay_s=batch.max_delay_ms / 1000,
-            clock=clock,
-        )
-        self._max_unacked = batch.max_unacked
+        self._batcher = Batcher(batch.max_points, batch.max_delay_ms / 1000)
+        self._max_messages = batch.max_unacked
+        self._max_points = batch.max_unacked_points
         self._cond = threading.Condition()
-        self._inbox: deque[tuple[Envelope, T]] = deque()
-        self._unacked = 0
+        self._ready: deque[Batch] = deque()
+        self._messages = 0
+        self._points = 0
         self._stopping = False
         self._deadline = 0.0
-        self._thread = threading.Thread(target=self._main, name="pelangi-storage", daemon=True)
+        self._outage_since: float | None = None
+        self._drop_log = LogThrottle(burst=10, interval_s=60.0)
+        self._beats = [clock()] * len(self._writers)
+        self._threads = [
+            threading.Thread(target=self._main, args=(k,), name=f"pelangi-writer-{k}", daemon=True)
+            for k in range(len(self._writers))
+        ]
+
+    # -- the MQTT side -------------------------------------------------------------------
 
     @property
-    def unacked(self) -> int:
-        """Messages submitted and not yet acknowledged."""
+    def unacked(self) -> tuple[int, int]:
+        """``(messages, points)`` held: submitted, not yet stored and acknowledged."""
         with self._cond:
-            return self._unacked
+            return self._messages, self._points
 
     def start(self) -> None:
-        """Start the storage thread."""
-        self._thread.start()
+        """Start the writer threads."""
+        for thread in self._threads:
+            thread.start()
 
-    def submit(self, envelope: Envelope, token: T) -> bool:
-        """Hand one valid message over for storage; blocks while the cap is reached.
+    def submit(self, lines: Sequence[str], token: Token | None) -> bool:
+        """Hand over one message's lines; block while a cap is reached.
 
-        Returns False, without taking the message, once :meth:`close` has begun: the
-        caller must not ack it (the broker sends it again to the next session).
+        ``token`` None means the message needs no ack (QoS 0). Returns False, without
+        taking the message, once :meth:`close` has begun: the caller must not ack it.
         """
         with self._cond:
-            while self._unacked >= self._max_unacked and not self._stopping:
+            while self._full() and not self._stopping:
                 self._cond.wait()
             if self._stopping:
                 return False
-            self._unacked += 1
-            self._metrics.set_unacked(self._unacked)
-            self._inbox.append((envelope, token))
-            # The storage thread only sleeps with an empty inbox: wake it on the first item.
-            if len(self._inbox) == 1:
-                self._cond.notify_all()
+            self._take(lines, token)
         return True
+
+    def add_internal(self, lines: Sequence[str]) -> None:
+        """Queue lines that belong to no message (dead letters, own metrics); never blocks."""
+        with self._cond:
+            if not self._stopping:
+                self._take(lines, None)
+
+    def _full(self) -> bool:
+        # A message bigger than the whole point cap still passes when nothing else is held.
+        return self._messages >= self._max_messages or self._points >= self._max_points
+
+    def _take(self, lines: Sequence[str], token: Token | None) -> None:
+        self._messages += 1
+        self._points += len(lines)
+        self._metrics.set_unacked(self._messages, self._points)
+        sealed = self._batcher.add(lines, token, self._clock())
+        if sealed:
+            self._ready.extend(sealed)
+            self._cond.notify_all()
+        elif self._batcher.open_points == len(lines):
+            self._cond.notify_all()  # a new open batch: writers must time its delay
+
+    # -- the watchdog's view ------------------------------------------------------------
+
+    def oldest_beat(self) -> float:
+        """Clock time of the least recent sign of life among the writer threads."""
+        return min(self._beats)
+
+    # -- shutdown ------------------------------------------------------------------------
 
     def close(self, timeout: float) -> int:
         """Stop taking messages, store and ack what is held (for up to ``timeout`` s).
@@ -336,63 +238,144 @@ class PipelineThread(Generic[T]):
             self._stopping = True
             self._deadline = self._clock() + timeout
             self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join()
-        return self.unacked
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+        messages, _ = self.unacked
+        if messages:
+            log.warning(
+                "stopping with %d messages not stored; the broker keeps them and sends them "
+                "again at the next start",
+                messages,
+            )
+        return messages
 
-    def _acked(self, token: T) -> None:
-        with self._cond:
-            self._unacked -= 1
-            self._metrics.set_unacked(self._unacked)
-            if self._unacked == self._max_unacked - 1:
-                self._cond.notify_all()
-        self._ack_downstream(token)
-        self._metrics.messages_acked()
+    # -- the writer threads --------------------------------------------------------------
 
-    def _main(self) -> None:
+    def _main(self, k: int) -> None:
         try:
-            while self._step():
-                pass
-            self._drain()
+            writer, backoff = self._writers[k], self._backoff()
+            while (batch := self._next_batch(k)) is not None:
+                if self._store_with_retry(k, writer, backoff, batch):
+                    self._done(batch)
         except Exception as exc:
-            log.exception("the storage thread failed; stopping")
+            log.exception("a storage writer thread failed; stopping")
             if self._on_crash is not None:
                 self._on_crash(exc)
 
-    def _step(self) -> bool:
-        """Take what was submitted and write what is due; False once stopping."""
+    def _next_batch(self, k: int) -> Batch | None:
+        """The next batch to write; None when stopping and nothing is left (or time is up)."""
         with self._cond:
-            while not self._inbox and not self._stopping:
-                due = self.pipeline.next_due()
-                wait = None if due is None else due - self._clock()
-                if wait is not None and wait <= 0:
-                    break
+            while True:
+                now = self._clock()
+                self._beats[k] = now
+                if self._stopping and now >= self._deadline:
+                    return None
+                if self._ready:
+                    return self._ready.popleft()
+                due = self._batcher.next_due()
+                if due is not None and (due <= now or self._stopping):
+                    return self._batcher.seal()
+                if self._stopping:
+                    return None
+                wait = IDLE_WAKE_S if due is None else min(IDLE_WAKE_S, due - now)
                 self._cond.wait(wait)
-            items = list(self._inbox)
-            self._inbox.clear()
-            stopping = self._stopping
-        for envelope, token in items:
-            self.pipeline.add(envelope, token)
-        if stopping:
-            return False
-        self.pipeline.flush()
-        return True
 
-    def _drain(self) -> None:
-        """At shutdown: write everything held, retrying until the deadline."""
-        while self.pipeline.held:
-            self.pipeline.flush(force=True)
-            due = self.pipeline.next_due()
-            if due is None:
-                break
-            if due >= self._deadline:
-                log.warning(
-                    "stopping with %d messages not stored; the broker keeps them and sends "
-                    "them again at the next start",
-                    self.pipeline.held,
-                )
-                break
-            time.sleep(max(0.0, due - self._clock()))
+    def _store_with_retry(self, k: int, writer: Writer, backoff: Backoff, batch: Batch) -> bool:
+        """Store ``batch``, waiting out outages; False if shutdown came first."""
+        while True:
+            try:
+                self._store(k, writer, batch.lines)
+            except StorageUnavailable as exc:
+                delay = backoff.next_delay()
+                self._outage(writer, exc, delay, first=backoff.attempt == 1)
+                with self._cond:
+                    end = self._clock() + delay
+                    while not self._stopping and (left := end - self._clock()) > 0:
+                        self._beats[k] = self._clock()
+                        self._cond.wait(min(left, IDLE_WAKE_S))
+                    self._beats[k] = self._clock()
+                    if self._stopping and self._clock() >= self._deadline:
+                        return False
+                continue
+            if backoff.attempt:
+                backoff.reset()
+                self._recovered(writer)
+            return True
+
+    def _store(self, k: int, writer: Writer, lines: list[str]) -> None:
+        """Write ``lines``; on rejection, split until each refused line stands alone."""
+        self._beats[k] = self._clock()
+        started = time.perf_counter()
+        try:
+            writer.write(lines)
+        except PointsRejected as exc:
+            if len(lines) == 1:
+                self._drop(writer, lines[0], exc.message)
+                return
+            middle = len(lines) // 2
+            self._store(k, writer, lines[:middle])
+            self._store(k, writer, lines[middle:])
+            return
+        self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+
+    def _done(self, batch: Batch) -> None:
+        if batch.tokens:
+            self._ack(batch.tokens)
+        with self._cond:
+            self._messages -= batch.messages
+            self._points -= len(batch.lines)
+            self._metrics.set_unacked(self._messages, self._points)
+            self._cond.notify_all()
+        self._metrics.messages_acked(batch.messages)
+
+    def _drop(self, writer: Writer, line: str, reason: str) -> None:
+        self._metrics.point_rejected()
+        now = self._clock()
+        with self._cond:
+            allowed = self._drop_log.allow(now)
+            suppressed = self._drop_log.due(now)
+        if allowed:
+            shown = line if len(line) <= 300 else line[:300] + "..."
+            log.warning(
+                "%s refused a point, dropping it because %s; the point: %s",
+                writer.target,
+                reason,
+                shown,
+            )
+        if suppressed:
+            log.warning("dropped %d more refused points in the last minute", suppressed.total())
+        if self._dead_letter is not None:
+            self._dead_letter(line, reason)
+
+    def _outage(
+        self, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
+    ) -> None:
+        self._metrics.storage_retry()
+        with self._cond:
+            if self._outage_since is None:
+                self._outage_since = self._clock()
+            points = self._points
+        log.log(
+            logging.ERROR if first else logging.WARNING,
+            "%s unavailable (%s); retrying in %.1f s, %d readings waiting",
+            writer.target,
+            exc.reason,
+            delay,
+            points,
+        )
+
+    def _recovered(self, writer: Writer) -> None:
+        with self._cond:
+            since, self._outage_since = self._outage_since, None
+            points = self._points
+        if since is not None:
+            log.info(
+                "%s is back after %.1f s; storing the %d waiting readings",
+                writer.target,
+                self._clock() - since,
+                points,
+            )
 
 
-__all__ = ["Pipeline", "PipelineThread"]
+__all__ = ["Batch", "Batcher", "Pipeline", "Token"]

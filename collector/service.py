@@ -1,84 +1,161 @@
 """The running collector: configuration in, subscriber -> pipeline -> storage wired up.
 
 Shutdown order matters for "nothing lost": first stop taking messages (later ones stay
-unacked on the broker), then store and ack what is held (for a bounded time), then
-disconnect, which sends the queued acks before the DISCONNECT. The session stays on the
-broker, so whatever was not stored arrives again at the next start.
+unacked on the broker), then store and ack what is held (for a bounded time), then say
+we are offline and disconnect, which sends the queued acks before the DISCONNECT. The
+session stays on the broker, so whatever was not stored arrives again at the next start.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
+from collector.deadletter import DeadLetters, UniqueClock
+from collector.encoding import LineEncoder
 from collector.errors import CollectorError, StorageUnavailable
 from collector.metrics import Metrics
-from collector.pipeline import PipelineThread
+from collector.pipeline import Pipeline
+from collector.selfstats import stats_line
 from collector.storage import open_backend
-from collector.subscriber import AckToken, Subscriber
+from collector.storage.points import DEAD_LETTER
+from collector.subscriber import Subscriber
+from collector.watchdog import SystemdNotifier, Watchdog
 
 if TYPE_CHECKING:
     import threading
+    from collections.abc import Callable
 
     from collector.config import CollectorSettings
+    from collector.metrics import Snapshot
     from collector.storage.base import Writer
 
 log = logging.getLogger(__name__)
 
-STATS_INTERVAL_S = 60.0
+LOG_INTERVAL_S = 60.0
 """How often the one-line summary of the counters is logged."""
 FLUSH_TIMEOUT_S = 10.0
 """Longest the collector spends storing held readings when asked to stop."""
 
 
-def run(
+def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-only
     settings: CollectorSettings,
     stop: threading.Event,
     *,
     metrics: Metrics | None = None,
-    stats_interval_s: float = STATS_INTERVAL_S,
+    log_interval_s: float = LOG_INTERVAL_S,
     flush_timeout_s: float = FLUSH_TIMEOUT_S,
+    on_stall: Callable[[str], None] | None = None,
+    notifier: SystemdNotifier | None = None,
 ) -> None:
     """Run the collector until ``stop`` is set; return after a clean shutdown.
 
     Storage or broker outages are waited out, never fatal.
 
+    Args:
+        settings: the configuration.
+        stop: set it to stop the collector.
+        metrics: counters (a fresh set if None).
+        log_interval_s: how often the counters' summary is logged.
+        flush_timeout_s: longest spent storing held messages when stopping.
+        on_stall: what to do when the watchdog finds the collector stalled (default:
+            stop, as for an unexpected error; the CLI exits at once instead).
+        notifier: systemd notifications (default: ``$NOTIFY_SOCKET``, if set).
+
     Raises:
-        CollectorError: a worker thread failed unexpectedly (a bug). The collector has
-            stopped cleanly anyway; exiting non-zero lets systemd restart it.
+        CollectorError: a worker thread failed unexpectedly (a bug) or stalled. The
+            collector has stopped anyway; exiting non-zero lets systemd restart it.
     """
     metrics = metrics or Metrics()
+    notifier = notifier or SystemdNotifier()
     failures: list[BaseException] = []
 
     def crashed(exc: BaseException) -> None:
         failures.append(exc)
         stop.set()
 
-    backend = open_backend(settings.influxdb)
+    def stalled(reason: str) -> None:
+        crashed(CollectorError(f"stalled: {reason}"))
+
+    clock = UniqueClock()
+    dead = DeadLetters(settings.collector_id, settings.dead_letter, clock)
+    writers = [open_backend(settings.influxdb) for _ in range(settings.batch.writers)]
     try:
-        _check_storage(backend, settings)
-        subscriber = Subscriber(settings, metrics, on_crash=crashed)
-        storage: PipelineThread[AckToken] = PipelineThread(
-            backend, subscriber.ack, settings.batch, metrics, on_crash=crashed
+        _check_storage(writers[0])
+        subscriber = Subscriber(
+            settings, metrics, LineEncoder(settings.validity), dead, on_crash=crashed
         )
-        storage.start()
-        subscriber.start(storage.submit)
+
+        def dead_letter(line: str, reason: str) -> None:
+            letter = dead.point(line, reason)  # logged to the dead-letter file in any case
+            if not line.startswith(f"{DEAD_LETTER},"):
+                pipeline.add_internal([letter])
+
+        pipeline = Pipeline(
+            writers,
+            subscriber.ack,
+            settings.batch,
+            metrics,
+            dead_letter=dead_letter,
+            on_crash=crashed,
+        )
+        watchdog = Watchdog(
+            pipeline.oldest_beat, settings.stall_timeout_s, on_stall or stalled, notifier
+        )
+        pipeline.start()
+        subscriber.start(pipeline.submit)
+        watchdog.start()
+        notifier.notify("READY=1")
         try:
-            while not stop.wait(stats_interval_s):
-                subscriber.log_suppressed()
-                log.info("so far: %s", metrics.summary())
+            _until_stopped(
+                settings,
+                stop=stop,
+                metrics=metrics,
+                pipeline=pipeline,
+                subscriber=subscriber,
+                clock=clock,
+                log_interval_s=log_interval_s,
+            )
         finally:
+            notifier.notify("STOPPING=1")
+            watchdog.stop()
             subscriber.stop_accepting()
-            storage.close(flush_timeout_s)
+            pipeline.close(flush_timeout_s)
             subscriber.close()
     finally:
-        backend.close()
+        for writer in writers:
+            writer.close()
+        dead.close()
     log.info("stopped; %s", metrics.summary())
     if failures:
         raise CollectorError(f"stopped after an unexpected error: {failures[0]!r}") from failures[0]
 
 
-def _check_storage(writer: Writer, settings: CollectorSettings) -> None:
+def _until_stopped(  # noqa: PLR0913 - the running parts, passed in by run()
+    settings: CollectorSettings,
+    *,
+    stop: threading.Event,
+    metrics: Metrics,
+    pipeline: Pipeline,
+    subscriber: Subscriber,
+    clock: UniqueClock,
+    log_interval_s: float,
+) -> None:
+    """Write our own metrics every ``stats_interval_s`` and log a summary now and then."""
+    previous: Snapshot | None = None
+    next_log = time.monotonic() + log_interval_s
+    while not stop.wait(settings.stats_interval_s):
+        snapshot = metrics.snapshot()
+        pipeline.add_internal([stats_line(settings.collector_id, snapshot, previous, clock())])
+        previous = snapshot
+        if time.monotonic() >= next_log:
+            next_log += log_interval_s
+            subscriber.log_suppressed()
+            log.info("so far: %s", snapshot.summary())
+
+
+def _check_storage(writer: Writer) -> None:
     """Say in the log whether storage answers; readings wait in the broker if it does not."""
     try:
         version = writer.ping()
@@ -89,12 +166,7 @@ def _check_storage(writer: Writer, settings: CollectorSettings) -> None:
             exc.reason,
         )
         return
-    log.info(
-        "%s answers (version %s); writing to database %r",
-        writer.target,
-        version,
-        settings.influxdb.database,
-    )
+    log.info("%s answers (version %s)", writer.target, version)
 
 
-__all__ = ["FLUSH_TIMEOUT_S", "STATS_INTERVAL_S", "run"]
+__all__ = ["FLUSH_TIMEOUT_S", "LOG_INTERVAL_S", "run"]

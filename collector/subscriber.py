@@ -5,71 +5,73 @@ The session (MQTT v5):
 - a fixed client id per collector instance and ``clean_start=False`` on every connect,
   with a Session Expiry Interval: while the collector is away (restart, crash, network),
   the broker queues its messages, and on return re-sends exactly the unacknowledged ones;
-- QoS 1 subscription, renewed on every connect (harmless when the session already
-  holds it; needed when the broker lost it);
-- paho's ``manual_ack``: a valid message is acked by the storage thread after the write
-  containing it succeeded (:mod:`collector.pipeline`); an invalid one is acked at once,
-  since storing it will never succeed;
-- Receive Maximum = ``batch.max_unacked``: the broker may have that many messages in
-  flight to us, our own cap (the pipeline's ``max_unacked``) enforces it regardless.
+- QoS 1 subscription, renewed on every connect (harmless when the session already holds
+  it; needed when the broker lost it), optionally shared (``$share/<group>/...``) with
+  the other collectors of the group;
+- manual acks: a message is acked by a writer thread after the write containing its
+  lines succeeded (:mod:`collector.pipeline`). A refused message becomes a dead letter
+  (:mod:`collector.deadletter`) and is acked once that is stored;
+- Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
+  throttles batching; our own caps (in the pipeline) bound memory regardless;
+- presence: a retained :class:`~pelangi.liveness.CollectorState` ``online`` on every
+  connect, and the same with ``online: false`` as the Will (the broker publishes it if
+  we vanish) and explicitly at a clean shutdown (a clean DISCONNECT discards the Will).
 
 Acks name a message by its packet id, which only means something within the session
-that sent it. Each token therefore carries the session it came from; when the broker
-starts a new session (``session present`` = 0: it expired or the broker lost its state),
-acks for messages of the old one are not sent (they could ack a different message).
-A message re-sent (DUP) while we still hold its first copy is not taken twice: the first
-copy's ack covers both.
+that sent it. Each token therefore carries the session it came from
+(``session << 16 | mid``); when the broker starts a new session (``session present`` =
+0: it expired or the broker lost its state), acks for messages of the old one are not
+sent (they could ack a different message). A message re-sent (DUP) while we still hold
+its first copy is not taken twice: the first copy's ack covers both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.mqtt_client import tuned_client
 from collector.validation import validate
 from pelangi.errors import PayloadError, RejectReason
-from pelangi.mqtt import make_client
+from pelangi.liveness import CollectorState
 from pelangi.throttle import LogThrottle
+from pelangi.topics import collector_state_topic
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import paho.mqtt.client as paho
     from paho.mqtt.reasoncodes import ReasonCode
 
     from collector.config import CollectorSettings
+    from collector.deadletter import DeadLetters
+    from collector.encoding import LineEncoder
     from collector.metrics import Metrics
-    from pelangi.payloads import Envelope
+    from collector.pipeline import Token
 
 log = logging.getLogger(__name__)
 
-_MAX_LOGGED_TOPIC = 200
-_RECEIVE_MAXIMUM_LIMIT = 65_535  # MQTT v5: a two-byte integer
-
-
-@dataclass(frozen=True, slots=True)
-class AckToken:
-    """What acknowledging one message needs: the session it arrived in, its id and QoS."""
-
-    session: int
-    mid: int
-    qos: int
+_MAX_LOGGED_TOPIC: Final = 200
+_RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
+_OFFLINE_PUBLISH_TIMEOUT_S: Final = 2.0
 
 
 class Subscriber:
-    """Receives readings over MQTT, rejects invalid ones, hands valid ones to storage."""
+    """Receives messages over MQTT, turns them into lines (or dead letters), hands them on."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - collaborators, named at the one call site
         self,
         settings: CollectorSettings,
         metrics: Metrics,
+        encoder: LineEncoder,
+        dead_letters: DeadLetters,
         *,
         clock: Callable[[], float] = time.monotonic,
         on_crash: Callable[[BaseException], None] | None = None,
@@ -79,36 +81,48 @@ class Subscriber:
         Args:
             settings: the collector configuration (broker, client id, subscription).
             metrics: counters to update.
+            encoder: valid envelopes to lines.
+            dead_letters: makes the dead-letter lines of refused messages and readings.
             clock: monotonic seconds (for the rate limit on rejection log lines).
             on_crash: called if handling a message fails unexpectedly (a bug), so the
                 service stops and is restarted rather than running on half-broken.
         """
         self._settings = settings
         self._metrics = metrics
+        self._encoder = encoder
+        self._dead = dead_letters
         self._clock = clock
         self._on_crash = on_crash
         self._address = settings.mqtt.address
-        self._client = make_client(settings.mqtt, settings.client_id, manual_ack=True)
+        self._state_topic = collector_state_topic(settings.collector_id)
+        self._client = tuned_client(settings.mqtt, settings.client_id)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        self._client.on_fast_message = self._on_fast_message
+        self._client.will_set(self._state_topic, self._presence(online=False), qos=1, retain=True)
         self._lock = threading.Lock()
         self._session = 0
         self._held: set[int] = set()
-        self._deliver: Callable[[Envelope, AckToken], bool] | None = None
+        self._deliver: Callable[[Sequence[str], Token | None], bool] | None = None
         self._accepting = False
         self._closing = False
+        self._connected = threading.Event()
         self._reject_log = LogThrottle(burst=5, interval_s=60.0)
-        self._reject_log_lock = threading.Lock()
 
-    def start(self, deliver: Callable[[Envelope, AckToken], bool]) -> None:
+    @property
+    def connected(self) -> bool:
+        """Whether the broker has accepted our connection (and not lost it since)."""
+        return self._connected.is_set()
+
+    def start(self, deliver: Callable[[Sequence[str], Token | None], bool]) -> None:
         """Connect (retrying in the background until the broker answers) and consume.
 
         Args:
-            deliver: takes one valid message for storage; may block (backpressure);
-                returns False if it did not take the message (shutting down).
+            deliver: takes one message's lines and its ack token (None: no ack needed);
+                may block (backpressure); returns False if it did not take them.
         """
         self._deliver = deliver
         self._accepting = True
@@ -125,25 +139,31 @@ class Subscriber:
         )
         self._client.loop_start()
 
-    def ack(self, token: AckToken) -> None:
-        """Acknowledge a stored message (called from the storage thread)."""
+    def ack(self, tokens: list[Token]) -> None:
+        """Acknowledge stored messages (called from a writer thread), as one write."""
         with self._lock:
-            if token.session != self._session:
-                return  # the broker started a new session and forgot this message
-            self._held.discard(token.mid)
-            if token.qos > 0:
-                # Under the lock, so a re-sent copy arriving now is either still seen as
-                # held (and skipped) or arrives after this ack and is taken anew.
-                self._client.ack(token.mid, token.qos)
+            session = self._session
+            mids = [token & 0xFFFF for token in tokens if token >> 16 == session]
+            self._held.difference_update(mids)
+            # Under the lock, so a re-sent copy arriving now is either still seen as held
+            # (and skipped) or arrives after this ack and is taken anew.
+            self._client.ack_many(mids)
 
     def stop_accepting(self) -> None:
         """Take no more messages; those arriving now stay unacked for the next session."""
         self._accepting = False
 
     def close(self) -> None:
-        """Disconnect after the queued acks are sent; the session stays on the broker."""
+        """Say we are offline, then disconnect after the queued acks; the session stays."""
         self._accepting = False
         self._closing = True
+        if self._connected.is_set():
+            info = self._client.publish(
+                self._state_topic, self._presence(online=False), qos=1, retain=True
+            )
+            # Best effort: if the connection went meanwhile, the Will says it for us.
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(_OFFLINE_PUBLISH_TIMEOUT_S)
         self._client.disconnect()
         self._client.loop_stop()
         # paho closes the socket pair that wakes its loop only in Client.__del__. Our
@@ -154,13 +174,21 @@ class Subscriber:
 
     def log_suppressed(self) -> None:
         """Log a summary of rejections not logged one by one in the last minute."""
-        with self._reject_log_lock:
+        with self._lock:
             suppressed = self._reject_log.due(self._clock())
         if suppressed:
             reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(suppressed.items()))
             log.warning(
                 "rejected %d more messages in the last minute (%s)", suppressed.total(), reasons
             )
+
+    def _presence(self, *, online: bool) -> bytes:
+        state = CollectorState(
+            collector=self._settings.collector_id, online=online, ts=time.time_ns()
+        )
+        return state.model_dump_json().encode()
+
+    # -- paho callbacks (network thread) -------------------------------------------------
 
     def _on_connect(
         self,
@@ -175,18 +203,20 @@ class Subscriber:
             return
         with self._lock:
             if not flags.session_present:
-                self._session += 1
+                self._session = (self._session + 1) & 0xFFFF
                 self._held.clear()
+        self._connected.set()
         log.info(
             "connected to mqtt %s as %s (%s)",
             self._address,
             self._settings.client_id,
             "session resumed" if flags.session_present else "new session",
         )
+        client.publish(self._state_topic, self._presence(online=True), qos=1, retain=True)
         # Retained readings (should an agent ever retain one) only on a new subscription,
         # not again at every reconnect.
         options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-        client.subscribe(self._settings.subscription, options=options)
+        client.subscribe(self._settings.subscribe_filter, options=options)
 
     def _on_subscribe(
         self,
@@ -202,11 +232,11 @@ class Subscriber:
                 "mqtt %s refused the subscription to %s: %s; no readings will arrive "
                 "(check the broker's ACL for this user)",
                 self._address,
-                self._settings.subscription,
+                self._settings.subscribe_filter,
                 refused[0],
             )
             return
-        log.info("subscribed to %s", self._settings.subscription)
+        log.info("subscribed to %s", self._settings.subscribe_filter)
 
     def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
         log.warning("cannot reach mqtt %s; retrying", self._address)
@@ -219,6 +249,7 @@ class Subscriber:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
+        self._connected.clear()
         if self._closing:
             log.info("disconnected from mqtt %s", self._address)
         else:
@@ -230,53 +261,72 @@ class Subscriber:
         _userdata: Any,  # noqa: ANN401 - paho's signature
         message: paho.MQTTMessage,
     ) -> None:
+        # Messages that carry MQTT v5 properties come this way (paho decoded them).
+        self._on_fast_message(message._topic, bytes(message.payload), message.mid, message.qos)  # noqa: SLF001
+
+    def _on_fast_message(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
         # paho lets an exception escape from here and its network thread dies with it.
         try:
-            self._handle(message)
+            self._handle(topic, payload, mid, qos)
         except Exception as exc:
             log.exception("handling a message failed; stopping")
             self._accepting = False
             if self._on_crash is not None:
                 self._on_crash(exc)
 
-    def _handle(self, message: paho.MQTTMessage) -> None:
+    # -- one message -------------------------------------------------------------------
+
+    def _handle(self, topic_bytes: bytes, payload: bytes, mid: int, qos: int) -> None:
         self._metrics.message_received()
         if not self._accepting:
             return  # not acked: the broker sends it again to our next session
-        try:
-            topic = message.topic
-        except UnicodeDecodeError:
-            # MQTT requires UTF-8 topics, but paho decodes them only when asked.
-            bad_topic = PayloadError(RejectReason.BAD_TOPIC, "the topic is not valid UTF-8")
-            self._reject("(undecodable topic)", message, bad_topic)
-            return
-        try:
-            envelope = validate(topic, bytes(message.payload))
-        except PayloadError as exc:
-            self._reject(topic, message, exc)
-            return
-        with self._lock:
-            if message.qos > 0:
-                if message.mid in self._held:
-                    return  # a re-sent copy of a message we hold: its ack covers this one
-                self._held.add(message.mid)
-            token = AckToken(self._session, message.mid, message.qos)
-        if self._deliver is None or not self._deliver(envelope, token):
+        token: Token | None = None
+        if qos:
             with self._lock:
-                self._held.discard(message.mid)
+                if mid in self._held:
+                    return  # a re-sent copy of a message we hold: its ack covers this one
+                self._held.add(mid)
+                token = self._session << 16 | mid
+        lines = self._lines(topic_bytes, payload)
+        if self._deliver is None or not self._deliver(lines, token):
+            with self._lock:
+                self._held.discard(mid)
 
-    def _reject(self, topic: str, message: paho.MQTTMessage, error: PayloadError) -> None:
+    def _lines(self, topic_bytes: bytes, payload: bytes) -> list[str]:
+        """The lines to store for one message: its readings, or its dead letter."""
+        try:
+            topic = topic_bytes.decode()
+        except UnicodeDecodeError:
+            # MQTT requires UTF-8 topics; a broker may still pass one on.
+            shown = topic_bytes.decode(errors="replace")
+            error = PayloadError(RejectReason.BAD_TOPIC, "the topic is not valid UTF-8")
+            return [self._reject(shown, payload, error)]
+        try:
+            envelope = validate(topic, payload)
+        except PayloadError as exc:
+            return [self._reject(topic, payload, exc)]
+        lines, refused = self._encoder.encode(envelope)
+        for refusal in refused:
+            self._metrics.reading_refused(refusal.reason)
+            lines.append(
+                self._dead.reading(topic, refusal.seq, refusal.ts, refusal.reason, refusal.detail)
+            )
+            self._log_reject(topic, refusal.reason, f"reading seq {refusal.seq}: {refusal.detail}")
+        return lines
+
+    def _reject(self, topic: str, payload: bytes, error: PayloadError) -> str:
         self._metrics.message_rejected(error.reason)
-        with self._reject_log_lock:
-            allowed = self._reject_log.allow(self._clock(), error.reason)
+        self._log_reject(topic, error.reason, error.detail)
+        return self._dead.message(topic, payload, error.reason, error.detail)
+
+    def _log_reject(self, topic: str, reason: str, detail: str) -> None:
+        now = self._clock()
+        with self._lock:
+            allowed = self._reject_log.allow(now, reason)
         if allowed:
             shown = topic if len(topic) <= _MAX_LOGGED_TOPIC else topic[:_MAX_LOGGED_TOPIC] + "..."
-            log.warning("rejected message on %s because %s: %s", shown, error.reason, error.detail)
+            log.warning("rejected message on %s because %s: %s", shown, reason, detail)
         self.log_suppressed()
-        # Storing it will never succeed: ack now so the broker does not send it again.
-        if message.qos > 0:
-            self._client.ack(message.mid, message.qos)
-        self._metrics.messages_acked()
 
 
-__all__ = ["AckToken", "Subscriber"]
+__all__ = ["Subscriber"]

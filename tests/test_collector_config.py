@@ -96,7 +96,7 @@ def test_not_yaml(tmp_path: Path) -> None:
         ([], "receives the readings the gateways send to the MQTT broker and stores them"),
         (["run"], "Start the collector: store every reading from the broker in InfluxDB"),
         (["validate"], "Check the configuration file without connecting"),
-        (["setup-db"], "Create the InfluxDB database the collector writes to"),
+        (["setup-db"], "Create the database, retention policies and downsampling"),
     ],
 )
 def test_every_command_explains_itself(command: list[str], sentence: str) -> None:

@@ -12,6 +12,7 @@ import logging
 import signal
 import subprocess
 import threading
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from collector.service import run
 from pelangi.card import em4100
 from pelangi.errors import RejectReason
 from pelangi.mqtt import MqttSettings
-from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope, encode
+from pelangi.payloads import SCHEMA_VERSION, CardRead, DoorReading, Envelope, encode
 from pelangi.sandbox.processes import ChildProcess, venv_program
 from pelangi.sandbox.servers import InfluxDB
 from pelangi.sandbox.waiting import wait_until
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.servers
 
 SITE, GATEWAY = "bukit-pelangi", "gw-test"
-TS = 1_764_300_000_000_000_000
+TS = time.time_ns() - 3600 * 10**9
+"""An hour ago: inside the collector's plausibility window."""
 TIMEOUT = 30.0
 
 
@@ -104,7 +106,7 @@ def running(settings: CollectorSettings, broker: Mosquitto, metrics: Metrics) ->
 
     def main() -> None:
         try:
-            run(settings, stop, metrics=metrics, stats_interval_s=3600)
+            run(settings, stop, metrics=metrics, log_interval_s=3600)
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             failures.append(exc)
 
@@ -353,7 +355,8 @@ def test_cli_acks_only_what_is_stored(
         first = subprocess.run(setup, capture_output=True, text=True, timeout=60, check=True)
         again = subprocess.run(setup, capture_output=True, text=True, timeout=60, check=True)
         assert first.stdout.startswith(f"created database '{database}'")
-        assert "already exists" in again.stdout
+        assert "create retention policy 'raw'" in first.stdout
+        assert "already set up as configured; nothing to do" in again.stdout
 
         collector.start()
         wait_for_cards(influxdb, database, 30)
@@ -374,3 +377,63 @@ def test_cli_acks_only_what_is_stored(
     assert f"rejected message on {topic()} because not_json" in log
     assert "stopped; " in log
     assert "Traceback" not in log
+
+
+def test_implausible_timestamps_are_dead_lettered_and_the_rest_of_the_message_stored(
+    mosquitto: Mosquitto, influxdb: InfluxDB, influx_db: str, publisher: Publisher
+) -> None:
+    metrics = Metrics()
+    card = em4100(bytes.fromhex("01001293D8"))
+    now = time.time_ns()
+    readings = (
+        CardRead(seq=1, ts=now - 400 * 86_400 * 10**9, card=card),  # a year ago and more
+        CardRead(seq=2, ts=now - 10**9, card=card),
+        CardRead(seq=3, ts=now + 3600 * 10**9, card=card),  # an hour ahead
+    )
+    message = Envelope(
+        v=SCHEMA_VERSION, site=SITE, gateway=GATEWAY, device="rfid-lobby", readings=readings
+    )
+    with running(settings_for(mosquitto, influxdb.url, influx_db), mosquitto, metrics):
+        publisher.send(topic(), encode(message))
+        wait_for_cards(influxdb, influx_db, 1)
+        rows = wait_until(
+            lambda: len(r := influxdb.query("SELECT * FROM dead_letter", db=influx_db)) == 2 and r,
+            timeout=TIMEOUT,
+            what="two dead letters",
+        )
+    assert [(row["reason"], row["seq"]) for row in rows] == [("ts_too_old", 1), ("ts_in_future", 3)]
+    assert rows[1]["detail"] == "ts is 3600 s ahead of the collector's clock"
+    assert dict(metrics.snapshot().readings_refused) == {"ts_too_old": 1, "ts_in_future": 1}
+    assert metrics.snapshot().unacked == 0
+
+
+def test_a_point_influxdb_refuses_is_dead_lettered_alone_and_its_batch_stored(
+    mosquitto: Mosquitto, influxdb: InfluxDB, influx_db: str, publisher: Publisher
+) -> None:
+    """A real field type conflict: ``door.state_code`` was once written as a string."""
+    now = time.time_ns()
+    influxdb.write(f'door,device=old,gateway=g,site=s state_code="x" {now - 10**9}', influx_db)
+    door = DoorReading(seq=100, ts=now, state="open", change=True)
+    door_message = Envelope(
+        v=SCHEMA_VERSION, site=SITE, gateway=GATEWAY, device="door-1", readings=(door,)
+    )
+    metrics = Metrics()
+    settings = settings_for(mosquitto, influxdb.url, influx_db)
+    settings = settings.model_copy(
+        update={"batch": BatchSettings(max_points=500, max_delay_ms=500, writers=1)}
+    )
+    with running(settings, mosquitto, metrics):
+        publisher.cards(range(1, 6))
+        publisher.send(topic("door-1"), encode(door_message))
+        publisher.cards(range(6, 11))
+        wait_for_cards(influxdb, influx_db, 10)
+        rows = wait_until(
+            lambda: influxdb.query("SELECT * FROM dead_letter", db=influx_db),
+            timeout=TIMEOUT,
+            what="the refused point is dead-lettered",
+        )
+        wait_until(lambda: metrics.snapshot().unacked == 0, timeout=TIMEOUT, what="all acked")
+    assert [row["reason"] for row in rows] == ["storage_refused"]
+    assert "field type conflict" in rows[0]["detail"]
+    assert rows[0]["payload"].startswith("door,device=door-1,")
+    assert metrics.snapshot().points_rejected == 1

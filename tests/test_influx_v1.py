@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from collector.config import InfluxV1Settings
+from collector.config import InfluxV1Settings, RetentionSettings
 from collector.errors import DatabaseNotFound, PointsRejected, StorageUnavailable
 from collector.storage.influx_v1 import InfluxV1Writer
+from collector.storage.setup_v1 import ROLLUPS, RetentionPolicy, continuous_queries
 from pelangi.sandbox.servers import LOOPBACK, free_port
 
 if TYPE_CHECKING:
@@ -69,14 +71,66 @@ def test_missing_database_says_how_to_create_it(influxdb: InfluxDB) -> None:
     assert isinstance(caught.value, StorageUnavailable)
 
 
-def test_ensure_database_is_idempotent(influxdb: InfluxDB) -> None:
+def test_setup_creates_database_retention_and_rollups_idempotently(influxdb: InfluxDB) -> None:
     name = f"setup_{free_port()}"
     backend = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=name))
+    retention = RetentionSettings(raw_days=90, rollup_days=1825, rollup_interval="5m")
     try:
-        assert backend.ensure_database() is True
-        assert backend.ensure_database() is False
-        assert name in backend.databases()
-        backend.write(["m f=1i 1"])
+        done = backend.setup(retention)
+        assert done[0] == f"created database {name!r}"
+        assert "create retention policy 'raw'" in done
+        assert "create retention policy 'rollup'" in done
+        assert sum(x.startswith("create continuous query") for x in done) == len(ROLLUPS)
+        assert backend.setup(retention) == []  # idempotent
+
+        policies = backend.retention_policies()
+        assert policies["raw"] == RetentionPolicy("raw", "2160h0m0s", default=True)
+        assert policies["rollup"].duration == "43800h0m0s"
+        assert len(backend.continuous_queries()) == len(ROLLUPS)
+
+        # Another interval replaces the rollups rather than adding to them.
+        hourly = retention.model_copy(update={"rollup_interval": "1h", "raw_days": 30})
+        changed = backend.setup(hourly)
+        assert "alter retention policy 'raw'" in changed
+        assert sum(x.startswith("drop continuous query") for x in changed) == len(ROLLUPS)
+        assert len(backend.continuous_queries()) == len(ROLLUPS)
+        assert backend.setup(hourly) == []
+    finally:
+        backend.close()
+        influxdb.drop_database(name)
+
+
+PORT = "interface,device=sw,gateway=g,port=p1,site=s"
+
+
+def test_every_rollup_query_runs_and_fills_the_rollup_policy(influxdb: InfluxDB) -> None:
+    """Each continuous query's SELECT ... INTO, run once by hand over the last hour."""
+    name = f"rollup_{free_port()}"
+    backend = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=name))
+    retention = RetentionSettings()
+    now = time.time_ns() - 60 * 10**9
+    try:
+        backend.setup(retention)
+        backend.write(
+            [
+                f"{PORT} if_index=1i,in_bps=10.0,out_bps=4.0,oper_up=1i,seq=1i {now}",
+                f"{PORT} if_index=1i,in_bps=30.0,out_bps=6.0,oper_up=0i,seq=2i {now + 1}",
+                f'card_read,device=r,gateway=g,site=s uid="00000001",seq=3i {now}',
+            ]
+        )
+        for statement in continuous_queries(name, "raw", retention).values():
+            select = statement.split(" BEGIN ")[1].removesuffix(" END")
+            influxdb.query(
+                select.replace(" GROUP BY", " WHERE time > now() - 1h GROUP BY"), db=name
+            )
+        rows = influxdb.query('SELECT * FROM "rollup"."interface"', db=name)
+        assert len(rows) == 1
+        assert rows[0]["in_bps"] == 20
+        assert rows[0]["in_bps_max"] == 30
+        assert rows[0]["oper_up_min"] == 0
+        assert rows[0]["port"] == "p1"
+        reads = influxdb.query('SELECT reads FROM "rollup"."card_read"', db=name)
+        assert [row["reads"] for row in reads] == [1]
     finally:
         backend.close()
         influxdb.drop_database(name)

@@ -4,7 +4,8 @@ A backend takes lines of line protocol and either stores all of them or raises o
 two errors (see :mod:`collector.errors`), which is all the pipeline needs to decide
 between retrying and splitting. Backends: :class:`collector.storage.influx_v1.InfluxV1Writer`
 (InfluxDB 1.x HTTP API). An InfluxDB 2.x/3.x writer (v2 write API) is another class with
-the same three methods plus :meth:`DatabaseAdmin.ensure_database`.
+(InfluxDB 1.x HTTP API) and :class:`collector.storage.influx_v2.InfluxV2Writer` (the v2
+write API of InfluxDB 2.x/3.x).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from collector.config import RetentionSettings
 
 
 class Writer(Protocol):
@@ -49,8 +52,10 @@ class Writer(Protocol):
 class DatabaseAdmin(Protocol):
     """One-off setup a technician runs (``pelangi-collector setup-db``), not the hot path."""
 
-    def ensure_database(self) -> bool:
-        """Create the database if missing; return True if it was created now.
+    def setup(self, retention: RetentionSettings) -> list[str]:
+        """Create what is missing (database or bucket, retention, downsampling), idempotently.
+
+        Returns one sentence per change made; empty when everything was already there.
 
         Raises:
             StorageError: the server is unreachable or refused (e.g. no admin rights).

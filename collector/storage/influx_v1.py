@@ -41,11 +41,12 @@ from collector.errors import (
     StorageError,
     StorageUnavailable,
 )
+from collector.storage import setup_v1
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from collector.config import InfluxV1Settings
+    from collector.config import InfluxV1Settings, RetentionSettings
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +115,50 @@ class InfluxV1Writer:
             )
         return version
 
-    def ensure_database(self) -> bool:
-        """Create the database unless it exists; return True if created now.
+    def setup(self, retention: RetentionSettings) -> list[str]:
+        """Create the database, retention policies and rollups (see :mod:`.setup_v1`).
 
-        ``CREATE DATABASE`` is idempotent in 1.x; asking first only lets the caller say
-        which of the two happened.
+        Returns one sentence per change; empty when everything was already in place.
         """
-        if self._settings.database in self.databases():
-            return False
-        self._query(f"CREATE DATABASE {quote_ident(self._settings.database)}")
-        log.info("created database %r on %s", self._settings.database, self.target)
-        return True
+        database = self._settings.database
+        done = []
+        if database not in self.databases():
+            self._query(f"CREATE DATABASE {quote_ident(database)}")
+            done.append(f"created database {database!r}")
+        raw = self._settings.retention_policy or setup_v1.RAW
+        policies = self.retention_policies()
+        cqs = self.continuous_queries()
+        for statement in setup_v1.plan(database, raw, retention, policies, cqs):
+            self._query(statement)
+            done.append(statement.split(" ON ")[0].lower().replace('"', "'"))
+        for line in done:
+            log.info("%s: %s", self.target, line)
+        return done
+
+    def retention_policies(self) -> dict[str, setup_v1.RetentionPolicy]:
+        """The database's retention policies, by name."""
+        results = self._query(f"SHOW RETENTION POLICIES ON {quote_ident(self._settings.database)}")
+        series = results[0].get("series", []) if results else []
+        policies = {}
+        for part in series:
+            columns = part["columns"]
+            for row in part.get("values") or []:
+                item = dict(zip(columns, row, strict=True))
+                policies[item["name"]] = setup_v1.RetentionPolicy(
+                    item["name"], item["duration"], bool(item["default"])
+                )
+        return policies
+
+    def continuous_queries(self) -> set[str]:
+        """Names of the database's continuous queries."""
+        results = self._query("SHOW CONTINUOUS QUERIES")
+        series = results[0].get("series", []) if results else []
+        return {
+            row[0]
+            for part in series
+            if part.get("name") == self._settings.database
+            for row in part.get("values") or []
+        }
 
     def databases(self) -> list[str]:
         """Names of the databases the server shows us."""

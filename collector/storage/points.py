@@ -55,6 +55,10 @@ INTERFACE: Final = "interface"
 PORT_CHANGE: Final = "port_change"
 REACHABILITY: Final = "reachability"
 AGENT_HEALTH: Final = "agent_health"
+DEAD_LETTER: Final = "dead_letter"
+"""Refused messages, readings and points (see :mod:`collector.deadletter`)."""
+COLLECTOR_STATS: Final = "collector_stats"
+"""The collector's own metrics (see :mod:`collector.selfstats`)."""
 
 _DOOR_CODES: Final = {"open": 1, "closed": 0, "unknown": -1}
 _PORT_UP: Final = "up"
@@ -147,6 +151,8 @@ def _health_fields(reading: AgentHealth) -> dict[str, FieldValue]:
 __all__ = [
     "AGENT_HEALTH",
     "CARD_READ",
+    "COLLECTOR_STATS",
+    "DEAD_LETTER",
     "DOOR",
     "INTERFACE",
     "PORT_CHANGE",

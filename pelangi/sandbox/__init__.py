@@ -5,6 +5,9 @@
 - :mod:`pelangi.sandbox.processes`: child processes with a log file (the base of the above,
   and how the agent and collector CLIs are run).
 - :mod:`pelangi.sandbox.waiting`: :func:`wait_until`, the one way tests wait.
+- :mod:`pelangi.sandbox.victoria`: VictoriaMetrics, a real server for the InfluxDB v2 write API.
+- :mod:`pelangi.sandbox.supervisor`: restarts a dead or frozen child, standing in for systemd.
+- :mod:`pelangi.sandbox.load`: numbered card reads published at a steady pace (fault tests).
 - :mod:`pelangi.sandbox.rdm6300`: frames an RDM6300 reader sends.
 - :mod:`pelangi.sandbox.pipeline`: ``pelangi-agent`` + ``pelangi-collector`` run for real
   (imported on its own: it depends on both deployables).
