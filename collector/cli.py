@@ -12,8 +12,8 @@ from collector.config import CollectorSettings, InfluxV1Settings
 from collector.errors import CollectorError, StorageError
 from collector.service import run as run_collector
 from collector.storage import open_backend
-from pelangi.cli import load_or_exit, stop_on_signals
-from pelangi.logs import LogLevel, setup
+from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
+from pelangi.logs import setup
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/collector.yaml")
 EXIT_FAILED: Final = 1
@@ -40,12 +40,7 @@ ConfigOption = Annotated[
 @app.command()
 def run(
     config: ConfigOption = DEFAULT_CONFIG,
-    log_level: Annotated[
-        LogLevel | None,
-        typer.Option(
-            "--log-level", help="Override the file's log_level (use debug when troubleshooting)."
-        ),
-    ] = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Start the collector: store every reading from the broker in InfluxDB, until stopped."""
     settings = load_or_exit(config, CollectorSettings)

@@ -10,8 +10,8 @@ import typer
 from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
-from pelangi.cli import load_or_exit, stop_on_signals
-from pelangi.logs import LogLevel, setup
+from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
+from pelangi.logs import setup
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/agent.yaml")
 EXIT_CANNOT_START: Final = 1
@@ -40,12 +40,7 @@ ConfigOption = Annotated[
 @app.command()
 def run(
     config: ConfigOption = DEFAULT_CONFIG,
-    log_level: Annotated[
-        LogLevel | None,
-        typer.Option(
-            "--log-level", help="Override the file's log_level (use debug when troubleshooting)."
-        ),
-    ] = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Start the agent: read every configured device and send the readings on, until stopped."""
     settings = load_or_exit(config, AgentSettings)

@@ -5,19 +5,28 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
 
 from pelangi.configfile import load
 from pelangi.errors import ConfigError
+from pelangi.logs import LogLevel
 
 if TYPE_CHECKING:
     from pathlib import Path
     from types import FrameType
 
 M = TypeVar("M", bound=BaseModel)
+
+LogLevelOption = Annotated[
+    LogLevel | None,
+    typer.Option(
+        "--log-level", help="Override the file's log_level (use debug when troubleshooting)."
+    ),
+]
+"""The ``--log-level`` option both ``run`` commands share."""
 
 EXIT_CONFIG = 2
 """Exit status for an invalid or unreadable configuration file."""
