@@ -9,8 +9,13 @@ first and events only when no telemetry is left, counting every eviction.
 Layers:
 
 - :mod:`edge_agent.outbox.policy`: the decisions (eviction, batching, lanes), pure.
-- :mod:`edge_agent.outbox.store`: SQLite IO, the writer thread, the public :class:`Outbox`
-  (its docstring states the durability guarantee and how the agent drives it).
+- :mod:`edge_agent.outbox.store`: the public :class:`Outbox` (its docstring states the
+  durability and order guarantees and how the agent drives it), and its sending side.
+- Private modules behind it, one job each: ``_writer`` (the writer thread: group commit,
+  deletes, limits, opening and quarantine), ``_checkpoint`` (the WAL checkpoint thread),
+  ``_sqlite`` (the file layout and its statements), ``_files`` (lock file, quarantine),
+  ``_values`` (:class:`OutboxEntry`, :class:`OutboxBatch`, :class:`OutboxStats`) and
+  ``_errors`` (:class:`OutboxError` and the words for disk trouble).
 - :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.
 - :mod:`edge_agent.outbox.bench`: the figures behind ``make bench``.
 
