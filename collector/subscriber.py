@@ -41,6 +41,7 @@ from collector.mqtt_client import tuned_client
 from collector.validation import validate
 from pelangi.errors import PayloadError, RejectReason
 from pelangi.liveness import CollectorState
+from pelangi.mqtt import disconnect_and_stop
 from pelangi.throttle import LogThrottle
 from pelangi.topics import collector_state_topic
 
@@ -164,8 +165,7 @@ class Subscriber:
             # Best effort: if the connection went meanwhile, the Will says it for us.
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(_OFFLINE_PUBLISH_TIMEOUT_S)
-        self._client.disconnect()
-        self._client.loop_stop()
+        disconnect_and_stop(self._client)
         # paho closes the socket pair that wakes its loop only in Client.__del__. Our
         # callbacks and the client reference each other, and when the garbage collector
         # frees such a cycle it may finalise the sockets first: a ResourceWarning. paho

@@ -7,6 +7,7 @@ authentication, TLS and reconnect pacing; this module keeps that in one place.
 from __future__ import annotations
 
 import ssl
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -82,3 +83,18 @@ def make_client(
         max_delay=max(1, round(settings.reconnect_max_s)),
     )
     return client
+
+
+def disconnect_and_stop(client: paho.Client, timeout: float = 5.0) -> None:
+    """Send DISCONNECT after everything already queued (acks!), then stop paho's thread.
+
+    ``loop_stop()`` right after ``disconnect()`` can end the network thread before it has
+    written the queued packets: the broker then never sees those PUBACKs (it re-delivers
+    the messages) nor the DISCONNECT (it fires the Will). paho closes the socket once
+    DISCONNECT is written, so wait for that, within ``timeout``.
+    """
+    client.disconnect()
+    deadline = time.monotonic() + timeout
+    while client.socket() is not None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    client.loop_stop()

@@ -12,7 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from collector.mqtt_client import TunedClient, tuned_client
-from pelangi.mqtt import MqttSettings
+from pelangi.mqtt import MqttSettings, disconnect_and_stop
 from pelangi.sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -97,8 +97,7 @@ def test_fast_path_and_paho_path_deliver_the_same_messages_and_bulk_acks_stick(
 
     mids = [mid for _, _, mid, _ in received.fast] + [received.slow[0][2]]
     client.ack_many(mids[:200])
-    client.disconnect()
-    client.loop_stop()
+    disconnect_and_stop(client)
 
     # Only the 101 messages not acked come back to the resumed session.
     again = Received()
