@@ -30,12 +30,12 @@ the fast decode agrees with paho's on real packets from a real broker.
 
 from __future__ import annotations
 
-import ssl
 import struct
 from typing import TYPE_CHECKING, Final
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
+
+from pelangi.mqtt import make_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -134,29 +134,9 @@ class TunedClient(paho.Client):
 def tuned_client(settings: MqttSettings, client_id: str) -> TunedClient:
     """Build (not connect) a :class:`TunedClient` for MQTT v5 with manual acks.
 
-    Configured like :func:`pelangi.mqtt.make_client` (login, TLS, reconnect pacing).
+    Configured by :func:`pelangi.mqtt.make_client` (login, TLS, reconnect pacing).
     """
-    client = TunedClient(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=paho.MQTTv5,
-        manual_ack=True,
-    )
-    if settings.username is not None:
-        password = settings.password.get_secret_value() if settings.password else None
-        client.username_pw_set(settings.username, password)
-    if settings.tls is not None:
-        client.tls_set(
-            ca_certs=str(settings.tls.ca_file) if settings.tls.ca_file else None,
-            certfile=str(settings.tls.cert_file) if settings.tls.cert_file else None,
-            keyfile=str(settings.tls.key_file) if settings.tls.key_file else None,
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
-    client.reconnect_delay_set(
-        min_delay=max(1, round(settings.reconnect_min_s)),
-        max_delay=max(1, round(settings.reconnect_max_s)),
-    )
-    return client
+    return make_client(settings, client_id, manual_ack=True, client_class=TunedClient)
 
 
 __all__ = ["TunedClient", "tuned_client"]

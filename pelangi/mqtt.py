@@ -9,7 +9,7 @@ from __future__ import annotations
 import ssl
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar, overload
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -48,19 +48,45 @@ class MqttSettings(StrictModel):
         return f"{self.host}:{self.port}"
 
 
+C = TypeVar("C", bound=paho.Client)
+
+
+@overload
 def make_client(
     settings: MqttSettings,
     client_id: str,
     *,
     manual_ack: bool = False,
     reconnect_on_failure: bool = True,
+) -> paho.Client: ...
+
+
+@overload
+def make_client(
+    settings: MqttSettings,
+    client_id: str,
+    *,
+    manual_ack: bool = False,
+    reconnect_on_failure: bool = True,
+    client_class: type[C],
+) -> C: ...
+
+
+def make_client(
+    settings: MqttSettings,
+    client_id: str,
+    *,
+    manual_ack: bool = False,
+    reconnect_on_failure: bool = True,
+    client_class: type[paho.Client] = paho.Client,
 ) -> paho.Client:
     """Build (not connect) a paho MQTT v5 client configured from ``settings``.
 
     With ``reconnect_on_failure=False`` paho's network thread ends when the connection
     does (the caller reconnects with a new client, as the edge agent does).
+    ``client_class`` lets a subclass of paho's client (the collector's) share the set-up.
     """
-    client = paho.Client(
+    client = client_class(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=paho.MQTTv5,
