@@ -36,6 +36,7 @@ from pelangi.sandbox.demo_devices import (
     wait_for_switch,
     wita_time,
 )
+from pelangi.sandbox.demo_resilience import broker_outage, dead_letters, retained
 from pelangi.sandbox.logbook import LogBook
 from pelangi.sandbox.pipeline import Pipeline, PipelineSettings, Reader
 from pelangi.sandbox.processes import ChildProcess, SandboxError
@@ -152,15 +153,7 @@ def run(demo: Demo) -> None:
     demo.start_server(pty, "socat")
     say(f"    the agent will open {pty.device} as if it were /dev/ttyUSB0")
 
-    step("Plugging in a door controller (a microcontroller on a second pseudo-terminal)")
-    door_pty = SerialPty(work / "dev", "ttyDOORS")
-    demo.start_server(door_pty, "socat doors")
-    say(f"    it reports door {DOOR!r} as lines 'DOOR d1 OPEN|CLOSED' on {door_pty.device}")
-
-    step("Starting a network switch stand-in: Net-SNMP snmpd serving this machine's ports")
-    switch = Snmpd(work / "snmpd", sys_name=SWITCH)
-    demo.start_server(switch, "snmpd")
-    say(f"    SNMP v2c on udp {switch.address}, polled every {SWITCH_INTERVAL_S} s as {SWITCH!r}")
+    door_pty, switch = plug_in_door_and_switch(demo)
 
     pipeline = Pipeline(
         work / "pelangi",
@@ -205,6 +198,7 @@ def run(demo: Demo) -> None:
     check_rows(rows, expected)
 
     show_devices(demo, door_pty, influx)
+    show_resilience(broker, pty, influx)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in pipeline.stop().items():
@@ -339,6 +333,20 @@ def check_rows(rows: Sequence[dict[str, Any]], expected: Expected) -> None:
     say("    and the noise dropped, the malformed MQTT message kept out")
 
 
+def plug_in_door_and_switch(demo: Demo) -> tuple[SerialPty, Snmpd]:
+    """Start the door controller's pty and the snmpd standing in for a switch."""
+    step("Plugging in a door controller (a microcontroller on a second pseudo-terminal)")
+    door_pty = SerialPty(demo.work / "dev", "ttyDOORS")
+    demo.start_server(door_pty, "socat doors")
+    say(f"    it reports door {DOOR!r} as lines 'DOOR d1 OPEN|CLOSED' on {door_pty.device}")
+
+    step("Starting a network switch stand-in: Net-SNMP snmpd serving this machine's ports")
+    switch = Snmpd(demo.work / "snmpd", sys_name=SWITCH)
+    demo.start_server(switch, "snmpd")
+    say(f"    SNMP v2c on udp {switch.address}, polled every {SWITCH_INTERVAL_S} s as {SWITCH!r}")
+    return door_pty, switch
+
+
 def show_devices(demo: Demo, door_pty: SerialPty, influx: InfluxDB) -> None:
     """Open and close a door, then show the door, switch and health rows InfluxDB holds."""
     assert demo.pipeline is not None  # noqa: S101 - set by run() before this is called
@@ -381,6 +389,25 @@ def show_devices(demo: Demo, door_pty: SerialPty, influx: InfluxDB) -> None:
         f"{'-' if rss is None else f'{rss / 2**20:.0f} MiB'}, CPU "
         f"{health.get('cpu_percent', 0) or 0:.1f} % of a core, "
         f"door changes {health.get('c.door_changes', 0)}"
+    )
+
+
+def show_resilience(broker: Mosquitto, pty: SerialPty, influx: InfluxDB) -> None:
+    """Dead letters, liveness messages, and a card tapped while the broker is down."""
+    step("The malformed MQTT message was dead-lettered, not lost (measurement dead_letter)")
+    for row in dead_letters(influx, DATABASE, ARRIVAL_TIMEOUT_S):
+        say(f"    reason {row.get('reason')}, topic {row.get('topic')}")
+
+    step("Liveness: retained birth certificates and collector presence on the broker")
+    for line in retained(broker, "pelangi/+/+/status") + retained(broker, "pelangi-host/+/state"):
+        say(f"    {line[:150]}")
+
+    step("Broker outage: stop Mosquitto, tap a card, start Mosquitto again")
+    say("    the agent keeps the tap in its outbox on disk until the broker is back")
+    row = broker_outage(broker, pty, influx, DATABASE)
+    say(
+        f"    card {row.get('uid')} stored after the outage (seq {row.get('seq')}, "
+        f"historical: {bool(row.get('historical'))})"
     )
 
 
