@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from collector.errors import InvalidPointError
-from collector.storage.lineprotocol import to_line
+from collector.storage.lineprotocol import KEY_ESCAPES, STRING_ESCAPES, to_line
 from collector.storage.points import CARD_READ, INTERFACE, reading_to_point
 from pelangi.payloads import CardRead, InterfaceReading
 
@@ -45,8 +45,6 @@ UNSTORABLE: Final = "unstorable"
 
 _NS_PER_S: Final = 1_000_000_000
 _PREFIX_CACHE_LIMIT: Final = 65_536
-_KEY_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
-_STRING_ESCAPES: Final = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +119,14 @@ class LineEncoder:
             # Tags sorted by key, as to_line writes them; identifiers need no escaping.
             tags = f",device={device},gateway={gateway}"
             if port:
-                tags += f",port={port.translate(_KEY_ESCAPES)}"
+                tags += f",port={port.translate(KEY_ESCAPES)}"
             prefix = f"{measurement}{tags},site={site} "
             self._prefixes[key] = prefix
         return prefix
 
 
 def _string(value: str) -> str:
-    return '"' + value.translate(_STRING_ESCAPES) + '"'
+    return '"' + value.translate(STRING_ESCAPES) + '"'
 
 
 def _card_fields(reading: CardRead) -> str:

@@ -2,6 +2,8 @@
 
 - ``mosquitto`` (function): a fresh broker in the test's tmp_path.
 - ``influxdb`` (session): one influxd for the whole run (starting it per test is slow).
+- ``own_influx`` (function): a private InfluxDB with database ``pelangi``, free to stop or
+  kill (the session's server is shared).
 - ``influx_db`` (function): a fresh, uniquely named database on it, dropped afterwards.
 - ``snmpd`` (function): a Net-SNMP agent on a free loopback UDP port (a "switch").
 - ``make_pty`` (function): a factory of simulated serial readers; ``serial_pty`` is one.
@@ -73,6 +75,19 @@ def influxdb(tmp_path_factory: pytest.TempPathFactory, log_book: LogBook) -> Ite
     try:
         with server:
             yield server
+    finally:
+        remove()
+
+
+@pytest.fixture
+def own_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
+    """A private InfluxDB with database ``pelangi``, free to stop or kill."""
+    influx = InfluxDB(tmp_path / "influxdb")
+    remove = log_book.add("influxd (own)", influx)
+    try:
+        with influx:
+            influx.create_database("pelangi")
+            yield influx
     finally:
         remove()
 

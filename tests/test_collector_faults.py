@@ -135,19 +135,6 @@ def make_collector(tmp_path: Path, log_book: LogBook) -> Iterator[MakeCollector]
         remove()
 
 
-@pytest.fixture
-def own_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
-    """A private InfluxDB with database ``pelangi``, free to stop (the session's is shared)."""
-    influx = InfluxDB(tmp_path / "influxdb")
-    remove = log_book.add("influxd (own)", influx)
-    try:
-        with influx:
-            influx.create_database("pelangi")
-            yield influx
-    finally:
-        remove()
-
-
 def stored(influx: InfluxDB, database: str) -> int:
     rows = influx.query("SELECT count(uid) FROM card_read", db=database)
     return int(rows[0]["count"]) if rows else 0

@@ -29,7 +29,6 @@ from pelangi.errors import RejectReason
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import SCHEMA_VERSION, CardRead, DoorReading, Envelope, encode
 from pelangi.sandbox.processes import ChildProcess, venv_program
-from pelangi.sandbox.servers import InfluxDB
 from pelangi.sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pelangi.sandbox.logbook import LogBook
-    from pelangi.sandbox.servers import Mosquitto
+    from pelangi.sandbox.servers import InfluxDB, Mosquitto
 
 pytestmark = pytest.mark.servers
 
@@ -203,19 +202,6 @@ def test_messages_published_while_the_collector_is_away_arrive_when_it_returns(
     with running(settings, mosquitto, Metrics()):
         wait_for_cards(influxdb, influx_db, 103)
     assert "(session resumed)" in caplog.text
-
-
-@pytest.fixture
-def own_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
-    """A private InfluxDB with database ``pelangi``, free to kill (the session's is shared)."""
-    influx = InfluxDB(tmp_path / "influxdb")
-    remove = log_book.add("influxd (own)", influx)
-    try:
-        with influx:
-            influx.create_database("pelangi")
-            yield influx
-    finally:
-        remove()
 
 
 def test_influxdb_outage_loses_nothing_and_holds_at_most_max_unacked(

@@ -69,8 +69,10 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _RESERVED_KEYS: Final = frozenset({"time"})
 
 _MEASUREMENT_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ "})
-_KEY_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
-_STRING_ESCAPES: Final = str.maketrans({"\\": "\\\\", '"': '\\"'})
+KEY_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
+STRING_ESCAPES: Final = str.maketrans({"\\": "\\\\", '"': '\\"'})
+"""Escapes of tag keys/values and field keys, and of string field values (shared with
+:mod:`collector.encoding`, whose fast path must write exactly the same bytes)."""
 # Names come from a small set (schema keys, sites, gateways, devices: bounded cardinality
 # by design), so checking and escaping each one once pays off on the hot path.
 _NAME_CACHE_SIZE: Final = 4096
@@ -145,7 +147,7 @@ def _encode_value(value: FieldValue) -> str:
         return f"{value}i"
     if isinstance(value, float):
         return repr(value)
-    return f'"{value.translate(_STRING_ESCAPES)}"'
+    return f'"{value.translate(STRING_ESCAPES)}"'
 
 
 @lru_cache(maxsize=_NAME_CACHE_SIZE)
@@ -155,7 +157,7 @@ def _escape_measurement(name: str) -> str:
 
 @lru_cache(maxsize=_NAME_CACHE_SIZE)
 def _escape_key(name: str) -> str:
-    return name.translate(_KEY_ESCAPES)
+    return name.translate(KEY_ESCAPES)
 
 
 @lru_cache(maxsize=_NAME_CACHE_SIZE)

@@ -104,9 +104,7 @@ class Server(ABC):
     @property
     def pid(self) -> int:
         """The PID of the server process (of its last run if it has stopped)."""
-        if self._process is None:
-            raise SandboxError(f"{self.name} has not been started")
-        return self._process.pid
+        return self.process.pid
 
     @property
     def process(self) -> ChildProcess:
