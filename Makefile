@@ -22,7 +22,7 @@ venv: $(STAMP)
 ## make demo: start private Mosquitto + InfluxDB + a simulated reader, tap cards, show what was stored.
 demo: deps venv
 	@# No __pycache__ in the source tree: the demo writes only to its temp folder and .venv.
-	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m pelangi.sandbox.demo
+	PYTHONDONTWRITEBYTECODE=1 $(BIN)/python -m sandbox.demo
 
 ## make test: lint, type-check (mypy strict) and the whole test suite against real servers.
 test: deps venv lint typecheck pytest
@@ -39,7 +39,7 @@ pytest: deps venv
 
 ## make bench: benchmarks (not timed tests); results are printed and kept under bench/results/.
 bench: deps venv
-	$(BIN)/python -m pelangi.sandbox.bench
+	$(BIN)/python -m sandbox.bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

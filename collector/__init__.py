@@ -9,7 +9,7 @@ Layers:
 - :mod:`collector.encoding`: envelope to line protocol (fast), implausible readings out.
 - :mod:`collector.deadletter`: refused messages, readings and points, kept with the reason.
 - :mod:`collector.storage`: schema, line protocol, InfluxDB backends (1.x, v2 API), setup.
-- :mod:`collector.pipeline`: batching, writer threads, acknowledging only what was stored.
+- :mod:`collector.writer_pool`: batching, writer threads, acknowledging only what was stored.
 - :mod:`collector.metrics` and :mod:`collector.selfstats`: own counters, into InfluxDB too.
 - :mod:`collector.watchdog`: stall detection and systemd notifications.
 - :mod:`collector.service`: wires the layers together; :mod:`collector.cli` is the command.

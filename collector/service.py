@@ -1,4 +1,4 @@
-"""The running collector: configuration in, subscriber -> pipeline -> storage wired up.
+"""The running collector: configuration in, subscriber -> pool -> storage wired up.
 
 Shutdown order matters for "nothing lost": first stop taking messages (later ones stay
 unacked on the broker), then store and ack what is held (for a bounded time), then say
@@ -16,12 +16,12 @@ from collector.deadletter import DeadLetters, UniqueClock
 from collector.encoding import LineEncoder
 from collector.errors import CollectorError, StorageUnavailable
 from collector.metrics import Metrics
-from collector.pipeline import Pipeline
 from collector.selfstats import stats_line
 from collector.storage import open_backend
 from collector.storage.points import DEAD_LETTER
 from collector.subscriber import Subscriber
 from collector.watchdog import SystemdNotifier, Watchdog
+from collector.writer_pool import WriterPool
 
 if TYPE_CHECKING:
     import threading
@@ -90,9 +90,9 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
         def dead_letter(line: str, reason: str) -> None:
             letter = dead.point(line, reason)  # logged to the dead-letter file in any case
             if not line.startswith(f"{DEAD_LETTER},"):
-                pipeline.add_internal([letter])
+                pool.add_internal([letter])
 
-        pipeline = Pipeline(
+        pool = WriterPool(
             writers,
             subscriber.ack,
             settings.batch,
@@ -101,10 +101,10 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
             on_crash=crashed,
         )
         watchdog = Watchdog(
-            pipeline.oldest_beat, settings.stall_timeout_s, on_stall or stalled, notifier
+            pool.oldest_beat, settings.stall_timeout_s, on_stall or stalled, notifier
         )
-        pipeline.start()
-        subscriber.start(pipeline.submit)
+        pool.start()
+        subscriber.start(pool.submit)
         watchdog.start()
         notifier.notify("READY=1")
         try:
@@ -112,7 +112,7 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
                 settings,
                 stop=stop,
                 metrics=metrics,
-                pipeline=pipeline,
+                pool=pool,
                 subscriber=subscriber,
                 clock=clock,
                 log_interval_s=log_interval_s,
@@ -121,7 +121,7 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
             notifier.notify("STOPPING=1")
             watchdog.stop()
             subscriber.stop_accepting()
-            pipeline.close(flush_timeout_s)
+            pool.close(flush_timeout_s)
             subscriber.close()
     finally:
         for writer in writers:
@@ -137,7 +137,7 @@ def _until_stopped(  # noqa: PLR0913 - the running parts, passed in by run()
     *,
     stop: threading.Event,
     metrics: Metrics,
-    pipeline: Pipeline,
+    pool: WriterPool,
     subscriber: Subscriber,
     clock: UniqueClock,
     log_interval_s: float,
@@ -147,7 +147,7 @@ def _until_stopped(  # noqa: PLR0913 - the running parts, passed in by run()
     next_log = time.monotonic() + log_interval_s
     while not stop.wait(settings.stats_interval_s):
         snapshot = metrics.snapshot()
-        pipeline.add_internal([stats_line(settings.collector_id, snapshot, previous, clock())])
+        pool.add_internal([stats_line(settings.collector_id, snapshot, previous, clock())])
         previous = snapshot
         if time.monotonic() >= next_log:
             next_log += log_interval_s

@@ -9,7 +9,7 @@ The session (MQTT v5):
   it; needed when the broker lost it), optionally shared (``$share/<group>/...``) with
   the other collectors of the group;
 - manual acks: a message is acked by a writer thread after the write containing its
-  lines succeeded (:mod:`collector.pipeline`). A refused message becomes a dead letter
+  lines succeeded (:mod:`collector.writer_pool`). A refused message becomes a dead letter
   (:mod:`collector.deadletter`) and is acked once that is stored;
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
   throttles batching; our own caps (in the pipeline) bound memory regardless;
@@ -42,7 +42,7 @@ from collector.validation import validate
 from pelangi.errors import PayloadError, RejectReason
 from pelangi.liveness import CollectorState
 from pelangi.mqtt import disconnect_and_stop
-from pelangi.throttle import LogThrottle
+from pelangi.throttle import ThrottledLog
 from pelangi.topics import collector_state_topic
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from collector.deadletter import DeadLetters
     from collector.encoding import LineEncoder
     from collector.metrics import Metrics
-    from collector.pipeline import Token
+    from collector.writer_pool import Token
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Subscriber:
         self._accepting = False
         self._closing = False
         self._connected = threading.Event()
-        self._reject_log = LogThrottle(burst=5, interval_s=60.0)
+        self._reject_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
 
     @property
     def connected(self) -> bool:
@@ -174,13 +174,7 @@ class Subscriber:
 
     def log_suppressed(self) -> None:
         """Log a summary of rejections not logged one by one in the last minute."""
-        with self._lock:
-            suppressed = self._reject_log.due(self._clock())
-        if suppressed:
-            reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(suppressed.items()))
-            log.warning(
-                "rejected %d more messages in the last minute (%s)", suppressed.total(), reasons
-            )
+        self._reject_log.flush()
 
     def _presence(self, *, online: bool) -> bytes:
         state = CollectorState(
@@ -320,13 +314,15 @@ class Subscriber:
         return self._dead.message(topic, payload, error.reason, error.detail)
 
     def _log_reject(self, topic: str, reason: str, detail: str) -> None:
-        now = self._clock()
-        with self._lock:
-            allowed = self._reject_log.allow(now, reason)
-        if allowed:
-            shown = topic if len(topic) <= _MAX_LOGGED_TOPIC else topic[:_MAX_LOGGED_TOPIC] + "..."
-            log.warning("rejected message on %s because %s: %s", shown, reason, detail)
-        self.log_suppressed()
+        shown = topic if len(topic) <= _MAX_LOGGED_TOPIC else topic[:_MAX_LOGGED_TOPIC] + "..."
+        self._reject_log.log(
+            logging.WARNING,
+            "rejected message on %s because %s: %s",
+            shown,
+            reason,
+            detail,
+            key=reason,
+        )
 
 
 __all__ = ["Subscriber"]

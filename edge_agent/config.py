@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, model_validator
 
 from edge_agent.doors.settings import DoorOptions, DoorSettings, SerialDoor
-from edge_agent.drivers.serial_port import BaudRate
-from edge_agent.drivers.textline import TextFormat
 from edge_agent.outbox import OutboxSettings
+from edge_agent.readers.settings import ReaderSettings
 from edge_agent.snmp.settings import SwitchSettings
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
@@ -25,33 +24,7 @@ HEALTH_DEVICE = "agent"
 """The device id under which the agent publishes its own health."""
 
 if TYPE_CHECKING:
-    from edge_agent.presence import PrimaryCollectors
-
-
-class ReaderSettings(StrictModel):
-    """One RFID reader on a serial port."""
-
-    id: Ident = Field(description="device id, unique on this gateway (used in topics and tags)")
-    kind: Literal["rdm6300", "id12la", "text"] = Field(
-        default="rdm6300",
-        description=(
-            "frame format: rdm6300 = EM4100 125 kHz (STX .. ETX); id12la = the same with CR LF "
-            "before ETX; text = one card per line as decimal or hex text (see text_format)"
-        ),
-    )
-    text_format: TextFormat = Field(
-        default="auto",
-        description="for kind text: decimal10, hex8, wiegand26, or auto (chosen per line)",
-    )
-    port: str = Field(min_length=1, description="serial device, e.g. /dev/ttyUSB0")
-    baudrate: BaudRate = 9600
-    hold_gap_ms: Annotated[int, Field(ge=0, le=10_000)] = Field(
-        default=500,
-        description="a card seen again within this gap is still the same tap (held on the reader)",
-    )
-    reopen_max_s: Annotated[float, Field(gt=0, le=300)] = Field(
-        default=10.0, description="longest wait between attempts to reopen a vanished port"
-    )
+    from edge_agent.uplink.presence import PrimaryCollectors
 
 
 class AgentSettings(StrictModel):
@@ -97,7 +70,7 @@ class AgentSettings(StrictModel):
 
     @property
     def primary(self) -> PrimaryCollectors:
-        """``primary_collectors`` as :class:`edge_agent.presence.Presence` takes it."""
+        """``primary_collectors`` as :class:`edge_agent.uplink.presence.Presence` takes it."""
         if isinstance(self.primary_collectors, str):
             return self.primary_collectors
         return tuple(self.primary_collectors)

@@ -2,12 +2,17 @@
 
 Tree::
 
-    PelangiError                 (pelangi.errors)
-    └── AgentError               the agent cannot do what it was asked (e.g. state dir not writable)
-        └── FrameError           bytes from a reader that are not a valid frame
+    PelangiError                   (pelangi.errors)
+    └── AgentError                 the agent cannot do what it was asked (state dir not writable)
+        ├── FrameError             bytes from a reader or controller that are not a valid frame
+        ├── OutboxError            the outbox cannot store or open (edge_agent.outbox)
+        ├── UnsendableReadingError a reading that could never be sent (edge_agent.outbox)
+        ├── BerError               an SNMP message that is not valid BER (edge_agent.snmp.ber)
+        └── SnmpError              a switch did not answer usably (edge_agent.snmp.transport)
 
 A :class:`FrameError` is usually *returned* by a decoder rather than raised, so one bad
-frame is counted and logged while the stream goes on.
+frame is counted and logged while the stream goes on. The others are defined beside the
+code that raises them; every one names the thing, what was expected and what came.
 """
 
 from __future__ import annotations

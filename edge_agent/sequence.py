@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.errors import AgentError
 from edge_agent.statefile import replace_atomically, time_floor
-from pelangi.throttle import LogThrottle
+from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,7 +52,7 @@ class SequenceCounter:
         self.path = state_dir / FILE_NAME
         self._block = block
         self._lock = threading.Lock()
-        self._trouble = LogThrottle(burst=1, interval_s=300.0)
+        self._trouble = ThrottledLog(log, burst=1, interval_s=300.0)
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -88,21 +87,11 @@ class SequenceCounter:
             return value
 
     def _complain(self, exc: AgentError) -> None:
-        now = time.monotonic()
-        if self._trouble.allow(now):
-            log.error(
-                "%s; readings are still sent, but their sequence numbers may repeat "
-                "after a restart",
-                exc,
-            )
-        missed = self._trouble.due(now).total()
-        if missed:
-            log.error(
-                "still cannot save the sequence number in %s (%d more readings numbered "
-                "in memory only)",
-                self.path,
-                missed,
-            )
+        self._trouble.log(
+            logging.ERROR,
+            "%s; readings are still sent, but their sequence numbers may repeat after a restart",
+            exc,
+        )
 
     def _load(self) -> int:
         try:

@@ -1,6 +1,6 @@
 """The seam between the drivers and delivery: where the agent hands its readings.
 
-The sink is the store-and-forward publisher (:class:`edge_agent.publisher.MqttPublisher`):
+The sink is the store-and-forward publisher (:class:`edge_agent.uplink.publisher.MqttPublisher`):
 ``submit`` returns once the readings are in the durable outbox, and a sending loop takes
 them from there to the broker. Tests of the drivers use a list as the sink.
 """

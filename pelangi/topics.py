@@ -8,6 +8,7 @@ user name). Inside it:
 ``pelangi/<site>/<gateway>/reading/<dev>``  readings of one device (payload: an envelope)
 ``pelangi/<site>/<gateway>/status``         the gateway's own liveness (birth, death)
 ``pelangi/<site>/<gateway>/cmd/<command>``  commands to the gateway (e.g. rebirth)
+``pelangi/<site>/<gateway>/stored``         receipts: which readings a collector stored
 ========================================  ==============================================
 
 Collectors announce themselves outside any gateway's subtree, under
@@ -99,6 +100,29 @@ def command_topic(site: str, gateway: str, command: str) -> str:
     )
 
 
+def stored_topic(site: str, gateway: str) -> str:
+    """Return the topic on which collectors tell a gateway which of its readings are stored."""
+    return f"{ROOT}/{check_ident(site, 'site')}/{check_ident(gateway, 'gateway')}/stored"
+
+
 def collector_state_topic(collector_id: str) -> str:
     """Return the retained online/offline topic of one collector."""
     return f"{HOST_ROOT}/{check_ident(collector_id, 'collector id')}/state"
+
+
+def collector_state_filter() -> str:
+    """Return the subscription filter for every collector's presence."""
+    return f"{HOST_ROOT}/+/state"
+
+
+def parse_collector_state_topic(topic: str) -> str | None:
+    """Return the collector id of a presence topic, or None if ``topic`` is not one.
+
+    None rather than an error: an agent subscribed to ``pelangi-host/+/state`` may see
+    anything a collector's user can publish there, and simply ignores what is not a
+    presence topic.
+    """
+    parts = topic.split("/")
+    if len(parts) != 3 or parts[0] != HOST_ROOT or parts[2] != "state":
+        return None
+    return parts[1] if _IDENT.fullmatch(parts[1]) else None

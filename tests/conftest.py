@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pelangi.sandbox.logbook import LogBook
-from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty
-from pelangi.sandbox.snmpd import Snmpd
+from sandbox.logbook import LogBook
+from sandbox.servers import InfluxDB, Mosquitto, SerialPty
+from sandbox.snmpd import Snmpd
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterator

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pelangi.sandbox.bench import agent
+from sandbox.bench import agent
 
 if TYPE_CHECKING:
     from pathlib import Path

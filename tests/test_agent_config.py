@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from edge_agent.cli import app
 from pelangi.cli import EXIT_CONFIG
-from pelangi.sandbox.processes import venv_program
+from sandbox.processes import venv_program
 
 if TYPE_CHECKING:
     from pathlib import Path

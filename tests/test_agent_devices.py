@@ -12,16 +12,16 @@ import pytest
 from edge_agent.config import AgentSettings
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import AgentHealth, DoorReading, InterfaceReading, Reachability
-from pelangi.sandbox.probes import AgentThread, ReadingSubscriber
-from pelangi.sandbox.snmpd import COMMUNITY
-from pelangi.sandbox.waiting import wait_until
+from sandbox.probes import AgentThread, ReadingSubscriber
+from sandbox.snmpd import COMMUNITY
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from pelangi.sandbox.servers import Mosquitto, SerialPty
-    from pelangi.sandbox.snmpd import Snmpd
+    from sandbox.servers import Mosquitto, SerialPty
+    from sandbox.snmpd import Snmpd
 
 pytestmark = pytest.mark.servers
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edge_agent.fallback import Fallback
 from edge_agent.outbox import OutboxEntry
+from edge_agent.uplink.fallback import Fallback
 
 TS = 1_764_300_000_000_000_000
 

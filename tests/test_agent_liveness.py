@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_agent.config import AgentSettings
-from edge_agent.liveness import BirthDeathCounter, BirthInfo
-from edge_agent.presence import Presence
+from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo
+from edge_agent.uplink.presence import Presence
 from pelangi.backoff import Backoff
 from pelangi.liveness import GatewayStatus, decode_liveness, is_stale_death
 

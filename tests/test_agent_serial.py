@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from edge_agent.config import AgentSettings, ReaderSettings
+from edge_agent.config import AgentSettings
+from edge_agent.readers.settings import ReaderSettings
 from pelangi.mqtt import MqttSettings
-from pelangi.sandbox.probes import AgentThread, ReadingSubscriber
-from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
-from pelangi.sandbox.waiting import wait_until
+from sandbox.card_frames import LINE_NOISE, rdm6300_frame
+from sandbox.probes import AgentThread, ReadingSubscriber
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from pelangi.sandbox.servers import Mosquitto, SerialPty
+    from sandbox.servers import Mosquitto, SerialPty
 
 pytestmark = pytest.mark.servers
 

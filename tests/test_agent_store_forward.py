@@ -23,22 +23,22 @@ from edge_agent.config import AgentSettings
 from edge_agent.outbox import Outbox, OutboxEntry, OutboxSettings
 from pelangi.card import em4100
 from pelangi.payloads import AgentHealth, CardRead, InterfaceReading
-from pelangi.sandbox.bench.outage import OutagePlan, run_outage
-from pelangi.sandbox.probes import AgentProcess, ReadingSubscriber, announce_collector
-from pelangi.sandbox.rdm6300 import card_uid, rdm6300_frame
-from pelangi.sandbox.waiting import wait_until
+from sandbox.bench.outage import OutagePlan, run_outage
+from sandbox.card_frames import card_uid, rdm6300_frame
+from sandbox.probes import AgentProcess, ReadingSubscriber, announce_collector
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty
+    from sandbox.servers import InfluxDB, Mosquitto, SerialPty
 
 pytestmark = pytest.mark.servers
 
 OUTAGE_S: Final = 20.0
 """The broker outage in ``make test``; ``make bench`` runs the same scenario for 2 minutes
-(``pelangi.sandbox.bench.agent``)."""
+(``sandbox.bench.agent``)."""
 KILLS: Final = 20
 SITE: Final = "test-site"
 GATEWAY: Final = "gw-test"

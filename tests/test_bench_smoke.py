@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pelangi.sandbox.bench import __main__ as bench_main
-from pelangi.sandbox.bench import collector, snmp
-from pelangi.sandbox.bench.report import (
+from sandbox.bench import __main__ as bench_main
+from sandbox.bench import collector, snmp
+from sandbox.bench.report import (
     BenchResult,
     Check,
     Machine,

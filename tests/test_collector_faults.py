@@ -1,7 +1,7 @@
 """Fault tests with real servers: the collector loses nothing, whatever dies.
 
 Every test runs the real ``pelangi-collector run`` as a child process under a small
-supervisor (:class:`pelangi.sandbox.supervisor.Supervisor`, standing in for systemd's
+supervisor (:class:`sandbox.supervisor.Supervisor`, standing in for systemd's
 ``Restart=always`` and ``WatchdogSec``), with load published at QoS 1 while things fail.
 Zero loss means: every message the broker acknowledged to the publisher ends up as
 exactly one row (``SELECT count``), and bad data ends up dead-lettered with its reason.
@@ -28,24 +28,23 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pelangi.liveness import CollectorState, decode_liveness
-from pelangi.sandbox.load import Load
-from pelangi.sandbox.processes import ChildProcess, venv_program
-from pelangi.sandbox.servers import InfluxDB, Mosquitto
-from pelangi.sandbox.supervisor import Supervisor
-from pelangi.sandbox.waiting import wait_until
 from pelangi.topics import collector_state_topic
+from sandbox.load import Load
+from sandbox.processes import ChildProcess, venv_program
+from sandbox.servers import InfluxDB, Mosquitto
+from sandbox.supervisor import Supervisor
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from pelangi.sandbox.logbook import LogBook
+    from sandbox.logbook import LogBook
 
 pytestmark = pytest.mark.servers
 
 OUTAGE_S: Final = float(os.environ.get("PELANGI_OUTAGE_S", "20"))
 """How long InfluxDB stays down in the outage test (the issue's soak: 120)."""
 TIMEOUT: Final = 60.0
-REFERENCE_CONF: Final = Path(__file__).parent.parent / "config" / "mosquitto" / "pelangi.conf"
 
 
 class Collector:
@@ -168,40 +167,10 @@ def rss_bytes(pid: int) -> int:
     return int(match.group(1)) * 1024 if match else 0
 
 
-class ReferenceMosquitto(Mosquitto):
-    """Mosquitto run with config/mosquitto/pelangi.conf, only listener, login and paths changed."""
-
-    def conf_lines(self) -> list[str]:
-        lines = [line for line in super().conf_lines() if not line.startswith("persistence")]
-        for raw in REFERENCE_CONF.read_text(encoding="utf-8").splitlines():
-            line = raw.strip()
-            key = line.split(" ", 1)[0]
-            if (
-                not line
-                or line.startswith("#")
-                or key
-                in {
-                    "listener",
-                    "allow_anonymous",
-                    "password_file",
-                    "acl_file",
-                    "persistence_location",
-                }
-            ):
-                continue
-            lines.append(line)
-        return [*lines, f"persistence_location {self.data_dir}/"]
-
-
 @pytest.fixture
-def broker(tmp_path: Path, log_book: LogBook) -> Iterator[ReferenceMosquitto]:
-    """A broker configured as config/mosquitto/pelangi.conf says (no login, own port).
-
-    Not the plain ``mosquitto`` fixture: its default ``max_queued_messages 1000`` drops
-    messages queued for a collector that stopped reading (measured: "Outgoing messages
-    are being dropped"), which is exactly what the reference configuration prevents.
-    """
-    server = ReferenceMosquitto(tmp_path / "mosquitto")
+def broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    """A broker configured as config/mosquitto/pelangi.conf says (no login, own port)."""
+    server = Mosquitto(tmp_path / "mosquitto", settings="reference")
     remove = log_book.add("mosquitto (reference config)", server)
     try:
         with server:
@@ -214,7 +183,7 @@ def broker(tmp_path: Path, log_book: LogBook) -> Iterator[ReferenceMosquitto]:
 
 
 def test_sigkill_mid_batch_ten_times_under_load_loses_nothing(
-    broker: ReferenceMosquitto,
+    broker: Mosquitto,
     influxdb: InfluxDB,
     influx_db: str,
     make_collector: MakeCollector,
@@ -240,7 +209,7 @@ def test_sigkill_mid_batch_ten_times_under_load_loses_nothing(
 
 
 def test_influxdb_outage_under_load_loses_nothing_with_bounded_memory(
-    broker: ReferenceMosquitto, own_influx: InfluxDB, make_collector: MakeCollector
+    broker: Mosquitto, own_influx: InfluxDB, make_collector: MakeCollector
 ) -> None:
     rate = 500
     messages = int((OUTAGE_S + 10) * rate)
@@ -271,7 +240,7 @@ def test_influxdb_outage_under_load_loses_nothing_with_bounded_memory(
 
 
 def test_three_collectors_share_the_load_one_killed_one_frozen_none_lost(
-    broker: ReferenceMosquitto,
+    broker: Mosquitto,
     influxdb: InfluxDB,
     influx_db: str,
     make_collector: MakeCollector,
@@ -318,7 +287,7 @@ def test_three_collectors_share_the_load_one_killed_one_frozen_none_lost(
 
 
 def test_broker_killed_with_messages_queued_for_an_offline_collector_loses_nothing(
-    broker: ReferenceMosquitto, influxdb: InfluxDB, influx_db: str, make_collector: MakeCollector
+    broker: Mosquitto, influxdb: InfluxDB, influx_db: str, make_collector: MakeCollector
 ) -> None:
     """With the reference configuration a queue survives kill -9 once it was saved.
 
@@ -346,7 +315,7 @@ def test_broker_killed_with_messages_queued_for_an_offline_collector_loses_nothi
 
 
 def test_one_poison_message_among_ten_thousand_is_dead_lettered_with_its_reason(
-    broker: ReferenceMosquitto,
+    broker: Mosquitto,
     influxdb: InfluxDB,
     influx_db: str,
     make_collector: MakeCollector,
@@ -383,7 +352,7 @@ def test_one_poison_message_among_ten_thousand_is_dead_lettered_with_its_reason(
 
 
 def test_presence_is_retained_online_and_the_will_marks_a_killed_collector_offline(
-    broker: ReferenceMosquitto,
+    broker: Mosquitto,
     influxdb: InfluxDB,
     influx_db: str,
     make_collector: MakeCollector,

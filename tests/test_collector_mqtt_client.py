@@ -13,10 +13,10 @@ from paho.mqtt.properties import Properties
 
 from collector.mqtt_client import TunedClient, tuned_client
 from pelangi.mqtt import MqttSettings, disconnect_and_stop
-from pelangi.sandbox.waiting import wait_until
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
-    from pelangi.sandbox.servers import Mosquitto
+    from sandbox.servers import Mosquitto
 
 pytestmark = pytest.mark.servers
 

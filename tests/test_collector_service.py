@@ -28,15 +28,15 @@ from pelangi.card import em4100
 from pelangi.errors import RejectReason
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import SCHEMA_VERSION, CardRead, DoorReading, Envelope, encode
-from pelangi.sandbox.processes import ChildProcess, venv_program
-from pelangi.sandbox.waiting import wait_until
+from sandbox.processes import ChildProcess, venv_program
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from pelangi.sandbox.logbook import LogBook
-    from pelangi.sandbox.servers import InfluxDB, Mosquitto
+    from sandbox.logbook import LogBook
+    from sandbox.servers import InfluxDB, Mosquitto
 
 pytestmark = pytest.mark.servers
 

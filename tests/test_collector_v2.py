@@ -22,17 +22,17 @@ from collector.metrics import Metrics
 from collector.service import run
 from collector.storage.influx_v2 import InfluxV2Writer
 from pelangi.mqtt import MqttSettings
-from pelangi.sandbox.load import Load
-from pelangi.sandbox.servers import free_port
-from pelangi.sandbox.victoria import VictoriaMetrics
-from pelangi.sandbox.waiting import wait_until
+from sandbox.load import Load
+from sandbox.servers import free_port
+from sandbox.victoria import VictoriaMetrics
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from pelangi.sandbox.logbook import LogBook
-    from pelangi.sandbox.servers import InfluxDB, Mosquitto
+    from sandbox.logbook import LogBook
+    from sandbox.servers import InfluxDB, Mosquitto
 
 pytestmark = pytest.mark.servers
 

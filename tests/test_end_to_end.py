@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pelangi.sandbox.pipeline import Pipeline, PipelineSettings, Reader
-from pelangi.sandbox.rdm6300 import LINE_NOISE, card_printed, card_uid, hold_card, rdm6300_frame
-from pelangi.sandbox.servers import InfluxDB, Mosquitto, SerialPty
-from pelangi.sandbox.waiting import wait_until
+from sandbox.card_frames import LINE_NOISE, card_printed, card_uid, hold_card, rdm6300_frame
+from sandbox.deployment import Deployment, DeploymentSettings, Reader
+from sandbox.servers import InfluxDB, Mosquitto, SerialPty
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pelangi.sandbox.logbook import HasLog, LogBook
+    from sandbox.logbook import HasLog, LogBook
 
 pytestmark = pytest.mark.servers
 
@@ -48,7 +48,7 @@ ARRIVAL_TIMEOUT_S = 15.0
 class Chain:
     """The running chain and what the tests need to drive and observe it."""
 
-    pipeline: Pipeline
+    deployment: Deployment
     influx: InfluxDB
     database: str
     broker: Mosquitto
@@ -102,8 +102,8 @@ def chain(
         SerialPty(work / "pty", "ttyLOBBY") as lobby,
         SerialPty(work / "pty", "ttySIDE") as side,
     ):
-        pipeline = Pipeline(
-            work / "pipeline",
+        deployment = Deployment(
+            work / "deployment",
             broker=broker,
             influx=influxdb,
             database=database,
@@ -111,11 +111,11 @@ def chain(
                 Reader("rfid-lobby", lobby, hold_gap_ms=HOLD_GAP_MS),
                 Reader("rfid-side", side, hold_gap_ms=HOLD_GAP_MS),
             ],
-            settings=PipelineSettings(site=SITE, gateway=GATEWAY, batch_max_delay_ms=100),
+            settings=DeploymentSettings(site=SITE, gateway=GATEWAY, batch_max_delay_ms=100),
         )
         sources: list[tuple[str, HasLog]] = [
-            ("pelangi-agent", pipeline.agent),
-            ("pelangi-collector", pipeline.collector),
+            ("pelangi-agent", deployment.agent),
+            ("pelangi-collector", deployment.collector),
             ("mosquitto (e2e)", broker),
             ("socat ttyLOBBY", lobby),
             ("socat ttySIDE", side),
@@ -124,10 +124,10 @@ def chain(
         for label, source in sources:
             request.addfinalizer(log_book.add(label, source))  # noqa: PT021
         try:
-            pipeline.start()
-            yield Chain(pipeline, influxdb, database, broker, lobby, side)
+            deployment.start()
+            yield Chain(deployment, influxdb, database, broker, lobby, side)
         finally:
-            pipeline.stop()  # SIGTERM, SIGKILL after 10 s; a no-op if a test stopped it
+            deployment.stop()  # SIGTERM, SIGKILL after 10 s; a no-op if a test stopped it
             if influxdb.running:
                 influxdb.drop_database(database)
 
@@ -232,7 +232,7 @@ def test_bad_frames_and_noise_are_dropped_without_stopping_good_frames(chain: Ch
     assert chain.rows_of(corrupted) == []
     assert len(chain.rows_of(good_after_bad)) == 1
     assert len(chain.rows_of(good_after_noise)) == 1
-    assert chain.pipeline.agent.running
+    assert chain.deployment.agent.running
 
 
 def _envelope(uid: str, **overrides: Any) -> bytes:
@@ -256,7 +256,7 @@ def _envelope(uid: str, **overrides: Any) -> bytes:
 def test_malformed_mqtt_messages_are_rejected_and_good_readings_keep_flowing(
     chain: Chain,
 ) -> None:
-    topic = chain.pipeline.topic("rfid-lobby")
+    topic = chain.deployment.topic("rfid-lobby")
     chain.broker.publish(topic, b"this is not json")
     chain.broker.publish(topic, _envelope("DEADBEEF", v=99))  # unknown schema version
     chain.broker.publish(topic, _envelope("DEADBEE1", site="elsewhere"))  # topic mismatch
@@ -269,8 +269,8 @@ def test_malformed_mqtt_messages_are_rejected_and_good_readings_keep_flowing(
     chain.barrier(chain.lobby, "0BB0000006")
 
     assert {row["uid"] for row in chain.rows()}.isdisjoint({"DEADBEEF", "DEADBEE1"})
-    assert chain.pipeline.collector.running
-    assert "reject" in chain.pipeline.collector.log_text().lower()
+    assert chain.deployment.collector.running
+    assert "reject" in chain.deployment.collector.log_text().lower()
 
 
 def test_no_reading_is_ever_stored_twice(chain: Chain) -> None:
@@ -284,7 +284,7 @@ def test_no_reading_is_ever_stored_twice(chain: Chain) -> None:
 
 
 def test_both_programs_stop_cleanly_on_sigterm(chain: Chain) -> None:
-    statuses = chain.pipeline.stop()
+    statuses = chain.deployment.stop()
 
     assert statuses == {"pelangi-agent": 0, "pelangi-collector": 0}, (
         "expected both to exit 0 on SIGTERM (-9: needed SIGKILL after 10 s)"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.hold import HoldFilter
+from edge_agent.readers.hold import HoldFilter
 from pelangi.card import em4100
 
 CARD = em4100(bytes.fromhex("01001293D8"))

@@ -12,12 +12,12 @@ from collector.config import InfluxV1Settings, RetentionSettings
 from collector.errors import DatabaseNotFound, PointsRejected, StorageUnavailable
 from collector.storage.influx_v1 import InfluxV1Writer
 from collector.storage.setup_v1 import ROLLUPS, RetentionPolicy, continuous_queries
-from pelangi.sandbox.servers import LOOPBACK, free_port
+from sandbox.servers import LOOPBACK, free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pelangi.sandbox.servers import InfluxDB
+    from sandbox.servers import InfluxDB
 
 pytestmark = pytest.mark.servers
 

@@ -19,7 +19,7 @@ from collector.storage.lineprotocol import MAX_TIME_NS, MIN_TIME_NS, FieldValue,
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pelangi.sandbox.servers import InfluxDB
+    from sandbox.servers import InfluxDB
 
 
 def line(

@@ -32,11 +32,11 @@ from edge_agent.outbox import (
     OutboxEntry,
     OutboxError,
     OutboxSettings,
+    UnsendableReadingError,
 )
 from pelangi.card import CardId
-from pelangi.errors import TopicError
 from pelangi.payloads import CardRead, decode
-from pelangi.sandbox.waiting import wait_until
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -323,11 +323,11 @@ def test_appends_from_many_threads_are_all_stored_once(open_outbox: OpenOutbox) 
 
 def test_arguments_are_checked(open_outbox: OpenOutbox) -> None:
     outbox = open_outbox()
-    with pytest.raises(TopicError, match="device"):
+    with pytest.raises(UnsendableReadingError, match="device"):
         outbox.append("no/slash", card(1), is_event=True, ts=BASE_NS)
-    with pytest.raises(ValueError, match="bytes"):
+    with pytest.raises(UnsendableReadingError, match="bytes"):
         outbox.append("sw", b"x" * 300_000, is_event=False, ts=BASE_NS)
-    with pytest.raises(ValueError, match="ts"):
+    with pytest.raises(UnsendableReadingError, match="ts"):
         outbox.append("sw", b"{}", is_event=False, ts=0)
     assert outbox.append_many([]) == []
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.drivers.rdm6300 import ETX, FRAME_BYTES, STX, Rdm6300Decoder, parse_frame
 from edge_agent.errors import FrameError, FrameErrorKind
+from edge_agent.readers.em4100 import ETX, FRAME_BYTES, STX, Rdm6300Decoder, parse_frame
 from pelangi.card import CardId
-from pelangi.sandbox.rdm6300 import LINE_NOISE, rdm6300_frame
+from sandbox.card_frames import LINE_NOISE, rdm6300_frame
 
 LOBBY_CARD = "01001293D8"
 OTHER_CARD = "62E3086CED"

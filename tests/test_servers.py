@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING
 import pytest
 import serial
 
-from pelangi.sandbox.processes import SandboxError, ServerError, find_program
-from pelangi.sandbox.rdm6300 import card_printed, card_uid, hold_card, rdm6300_frame
-from pelangi.sandbox.servers import InfluxDB, InfluxQueryError, Mosquitto, free_port
-from pelangi.sandbox.waiting import wait_until
+from sandbox.card_frames import card_printed, card_uid, hold_card, rdm6300_frame
+from sandbox.processes import SandboxError, ServerError, find_program
+from sandbox.servers import InfluxDB, InfluxQueryError, Mosquitto, free_port
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from pelangi.sandbox.servers import SerialPty
+    from sandbox.servers import SerialPty
 
 
 servers = pytest.mark.servers

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from edge_agent.snmp.client import SnmpError
 from edge_agent.snmp.poller import PollResult, SnmpThread, SwitchPoller
 from edge_agent.snmp.settings import SnmpV3User, SwitchSettings
-from pelangi.sandbox.servers import free_port
-from pelangi.sandbox.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, Snmpd
-from pelangi.sandbox.waiting import wait_until
+from sandbox.servers import free_port
+from sandbox.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, Snmpd
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.drivers.textline import MAX_LINE, TextFormat, TextLineDecoder, parse_line
 from edge_agent.errors import FrameError, FrameErrorKind
+from edge_agent.readers.textline import MAX_LINE, TextFormat, TextLineDecoder, parse_line
 from pelangi.card import CardId
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from edge_agent.doors.state import DoorState
-from edge_agent.drivers.lines import LineSplitter, Overlong
 from edge_agent.errors import FrameError, FrameErrorKind
+from edge_agent.serial.lines import LineSplitter, Overlong
 
 MAX_LINE: Final = 128
 _LINE = re.compile(

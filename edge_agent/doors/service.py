@@ -18,12 +18,12 @@ from edge_agent.doors.lineproto import DoorLineDecoder, DoorReport
 from edge_agent.doors.settings import GpioDoor, SerialDoor, ZigbeeDoor
 from edge_agent.doors.state import DoorChange, DoorState, DoorTracker
 from edge_agent.doors.zigbee import state_from_zigbee2mqtt
-from edge_agent.drivers.serial_port import SerialPortReader
 from edge_agent.errors import AgentError, FrameError
+from edge_agent.serial.port import SerialPortReader
 from pelangi.backoff import Backoff
 from pelangi.mqtt import make_client
 from pelangi.payloads import DoorReading
-from pelangi.throttle import LogThrottle
+from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -64,7 +64,7 @@ class DoorService:
             for door in doors
         }
         self.counters: Counter[str] = Counter()
-        self._bad_log = LogThrottle(burst=3, interval_s=60.0)
+        self._bad_log = ThrottledLog(log, burst=3, interval_s=60.0, clock=self._monotonic)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._ports = self._serial_sources([d for d in doors if isinstance(d, SerialDoor)])
@@ -92,6 +92,7 @@ class DoorService:
     def tick(self) -> None:
         """Re-state quiet doors and mark silent ones unknown (call about once a second)."""
         now = self._monotonic()
+        self._bad_log.flush()
         with self._lock:
             results = [(door, *tracker.tick(now)) for door, tracker in self._trackers.items()]
         for door, change, restate in results:
@@ -133,23 +134,23 @@ class DoorService:
         self, port: str, names: dict[str, str], item: DoorReport | FrameError
     ) -> None:
         """Handle one decoded line of the controller on ``port``."""
-        now = self._monotonic()
         if isinstance(item, FrameError):
             self.counters["door_line_errors"] += 1
-            if self._bad_log.allow(now, port):
-                log.warning("door controller on %s: ignored bad line: %s", port, item)
+            self._bad_log.log(
+                logging.WARNING, "door controller on %s: ignored bad line: %s", port, item, key=port
+            )
             return
         door = names.get(item.door)
         if door is None:
             self.counters["door_unknown_ids"] += 1
-            if self._bad_log.allow(now, f"{port}:{item.door}"):
-                log.warning(
-                    "door controller on %s reports door %r, which is not configured "
-                    "(configured: %s)",
-                    port,
-                    item.door,
-                    ", ".join(sorted(names)),
-                )
+            self._bad_log.log(
+                logging.WARNING,
+                "door controller on %s reports door %r, which is not configured (configured: %s)",
+                port,
+                item.door,
+                ", ".join(sorted(names)),
+                key=f"{port}:{item.door}",
+            )
             return
         self.observe(door, item.state)
 
@@ -187,8 +188,14 @@ class DoorService:
             state = state_from_zigbee2mqtt(bytes(message.payload))
         except FrameError as exc:
             self.counters["zigbee_errors"] += 1
-            if self._bad_log.allow(self._monotonic(), message.topic):
-                log.warning("Zigbee door %s: ignored message on %s: %s", door, message.topic, exc)
+            self._bad_log.log(
+                logging.WARNING,
+                "Zigbee door %s: ignored message on %s: %s",
+                door,
+                message.topic,
+                exc,
+                key=message.topic,
+            )
             return
         if state is not None:
             self.observe(door, state)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from edge_agent.doors.state import ClosedWhen
-from edge_agent.drivers.serial_port import BaudRate
+from edge_agent.serial.port import BaudRate
 from pelangi.configfile import StrictModel
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import Ident

@@ -17,12 +17,14 @@ Layers:
   ``_values`` (:class:`OutboxEntry`, :class:`OutboxBatch`, :class:`OutboxStats`) and
   ``_errors`` (:class:`OutboxError` and the words for disk trouble).
 - :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.
-- :mod:`edge_agent.outbox.bench`: the figures behind ``make bench``.
+- :mod:`sandbox.bench.outbox`: the figures behind ``make bench``.
 
-Errors: :class:`OutboxError` (an :class:`edge_agent.errors.AgentError`) names the file
-and the cause; nothing here lets a raw ``sqlite3`` error escape.
+Errors (both :class:`edge_agent.errors.AgentError`): :class:`OutboxError` names the file
+and the cause of disk trouble; :class:`UnsendableReadingError` refuses a reading that could
+never be sent. Nothing here lets a raw ``sqlite3`` error escape.
 """
 
+from edge_agent.outbox._errors import UnsendableReadingError
 from edge_agent.outbox.policy import EvictionReason, ReadingClass
 from edge_agent.outbox.settings import OutboxSettings
 from edge_agent.outbox.store import (
@@ -42,4 +44,5 @@ __all__ = [
     "OutboxSettings",
     "OutboxStats",
     "ReadingClass",
+    "UnsendableReadingError",
 ]

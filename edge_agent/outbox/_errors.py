@@ -1,6 +1,7 @@
 """The outbox's errors, and the words that name what went wrong on disk.
 
-:class:`OutboxError` is public (re-exported by :mod:`edge_agent.outbox`);
+:class:`OutboxError` and :class:`UnsendableReadingError` are public (re-exported by
+:mod:`edge_agent.outbox`);
 :class:`DamagedError` never leaves the writer: it leads to quarantine.
 """
 
@@ -30,6 +31,14 @@ class OutboxError(AgentError):
         self.path = path
         self.cause = cause
         super().__init__(f"outbox {path}: {cause}")
+
+
+class UnsendableReadingError(AgentError):
+    """A reading that could never be sent: empty, too large, a bad device id or ``ts``.
+
+    Raised by :meth:`Outbox.append` before anything is stored; the message names the
+    device and what is wrong. Storing it again cannot help, so it is counted and logged.
+    """
 
 
 class DamagedError(Exception):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from edge_agent.outbox._errors import UnsendableReadingError
 from edge_agent.outbox.settings import ENVELOPE_MARGIN_BYTES
+from pelangi.errors import TopicError
 from pelangi.payloads import MAX_PAYLOAD_BYTES, SCHEMA_VERSION
 from pelangi.topics import check_ident
 
@@ -122,14 +124,20 @@ class OutboxStats:
 
 
 def check_entry(entry: OutboxEntry) -> None:
-    """Refuse an entry that could never be sent (ValueError naming what is wrong)."""
-    check_ident(entry.device, "device")
+    """Refuse an entry that could never be sent (:class:`UnsendableReadingError` says why)."""
+    try:
+        check_ident(entry.device, "device")
+    except TopicError as exc:
+        raise UnsendableReadingError(str(exc)) from None
     if not entry.reading:
-        raise ValueError(f"empty reading for device {entry.device!r}")
+        raise UnsendableReadingError(f"empty reading for device {entry.device!r}")
     if len(entry.reading) > MAX_READING_BYTES:
-        raise ValueError(
+        raise UnsendableReadingError(
             f"a reading of {len(entry.reading)} bytes for device {entry.device!r} cannot be "
             f"sent: the limit is {MAX_READING_BYTES}"
         )
     if not 0 < entry.ts < 2**63:
-        raise ValueError(f"ts must be ns since the epoch, got {entry.ts}")
+        raise UnsendableReadingError(
+            f"ts of a reading for device {entry.device!r} must be ns since the epoch, "
+            f"got {entry.ts}"
+        )

@@ -57,7 +57,7 @@ from edge_agent.outbox.policy import (
     rows_to_evict,
 )
 from edge_agent.statefile import fsync_dir
-from pelangi.throttle import LogThrottle
+from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -165,9 +165,9 @@ class OutboxWriter:
         self._pacer = ReplayPacer(settings.replay_max_readings_per_s, settings.take_max_readings)
         self._paced_until: float | None = None  # the backlog waits for the pacer until then
         self._work = False
-        self._write_trouble = LogThrottle(burst=1, interval_s=300.0)
-        self._read_trouble = LogThrottle(burst=1, interval_s=300.0)
-        self._evictions = LogThrottle(burst=3, interval_s=300.0)
+        self._write_trouble = ThrottledLog(log, burst=1, interval_s=300.0, clock=monotonic)
+        self._read_trouble = ThrottledLog(log, burst=1, interval_s=300.0, clock=monotonic)
+        self._evictions = ThrottledLog(log, burst=3, interval_s=300.0, clock=monotonic)
 
     # The writer thread.
 
@@ -440,11 +440,9 @@ class OutboxWriter:
             self._error = error.cause
             self._failing = True
             self._next_retry = now + self.settings.retry_s
-        if self._write_trouble.allow(now):
-            log.error("%s; readings cannot be stored durably until this is fixed", error)
-        missed = self._write_trouble.due(now).total()
-        if missed:
-            log.error("%s (%d more failures)", error, missed)
+        self._write_trouble.log(
+            logging.ERROR, "%s; readings cannot be stored durably until this is fixed", error
+        )
 
     # Limits.
 
@@ -537,29 +535,20 @@ class OutboxWriter:
 
     def _report_eviction(self, deleted: dict[ReadingClass, int], reason: EvictionReason) -> None:
         telemetry, events = deleted[ReadingClass.TELEMETRY], deleted[ReadingClass.EVENT]
-        now = self._monotonic()
-        if self._evictions.allow(now, str(reason)):
-            why = (
-                f"it is over its size limit of {self.settings.max_bytes} bytes"
-                if reason is EvictionReason.SIZE
-                else "they are older than the age limit"
-            )
-            level = logging.ERROR if events else logging.WARNING
-            log.log(
-                level,
-                "outbox %s evicted %d telemetry and %d event readings, oldest first, because %s",
-                self.path,
-                telemetry,
-                events,
-                why,
-            )
-        missed = self._evictions.due(now)
-        if missed:
-            log.warning(
-                "outbox %s went on evicting (%s more rounds)",
-                self.path,
-                ", ".join(f"{n} for {k}" for k, n in sorted(missed.items())),
-            )
+        why = (
+            f"it is over its size limit of {self.settings.max_bytes} bytes"
+            if reason is EvictionReason.SIZE
+            else "they are older than the age limit"
+        )
+        self._evictions.log(
+            logging.ERROR if events else logging.WARNING,
+            "outbox %s evicted %d telemetry and %d event readings, oldest first, because %s",
+            self.path,
+            telemetry,
+            events,
+            why,
+            key=str(reason),
+        )
 
     # Opening, closing and damaged files.
 

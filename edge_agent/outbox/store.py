@@ -174,6 +174,8 @@ class Outbox(OutboxWriter):
             ts: the reading's timestamp (ns since the epoch), for the age limit.
 
         Raises:
+            UnsendableReadingError: the reading could never be sent (empty, too large,
+                bad device id or ts); nothing was stored.
             OutboxError: the reading could not be stored (disk full, folder not
                 writable, outbox closed); it was not accepted.
         """
@@ -433,9 +435,7 @@ class Outbox(OutboxWriter):
             cause = f"the file is damaged: {exc}"
         else:
             cause = f"cannot read: {exc} ({getattr(exc, 'sqlite_errorname', '')})"
-        now = self._monotonic()
-        if self._read_trouble.allow(now):
-            log.error("outbox %s: %s", self.path, cause)
+        self._read_trouble.log(logging.ERROR, "outbox %s: %s", self.path, cause)
 
     # Reading rows (reader connection, under _read_lock).
 

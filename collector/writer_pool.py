@@ -1,0 +1,375 @@
+"""Batching, writing and acknowledging: a message is acknowledged only once it is stored.
+
+Two layers:
+
+- :class:`Batcher` is the batching policy, pure and single-threaded: it gathers the lines
+  of received messages into batches of at most ``max_points`` lines (a message is never
+  split across batches) and says when the open batch is due (full, or its oldest line
+  waited ``max_delay``). Time is passed in.
+- :class:`WriterPool` runs the policy with ``writers`` threads, each with its own
+  connection (:class:`~collector.storage.base.Writer`). The MQTT thread calls
+  :meth:`WriterPool.submit` with one message's lines and its ack token; a writer takes a
+  sealed batch, stores it, and only then hands the batch's tokens to ``ack`` (in one
+  call: the subscriber sends them as one write). Batches may be stored out of order:
+  the broker tracks each message, not a position.
+
+Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which blocks while
+either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
+between submit and ack. A blocked submit holds up paho's network thread, so the
+collector stops reading its socket and TCP pushes back on the broker, which keeps the
+rest in the session. (Receive Maximum alone does not bound it: the broker overshoots
+it once acks flow.) Lines that belong to no message (dead letters of refused points,
+the collector's own metrics) are never blocked, to keep writers from waiting on
+themselves; they are few and are counted against the cap all the same.
+
+What a failed write does:
+
+- :class:`~collector.errors.StorageUnavailable`: the writer keeps its batch, acks
+  nothing, and retries after a capped, jittered backoff; other batches queue behind it
+  until the caps are reached. Nothing is ever dropped for being late.
+- :class:`~collector.errors.PointsRejected`: the batch is split in halves and each half
+  written again, down to single lines; only a line refused on its own is dropped and
+  handed to ``dead_letter`` with InfluxDB's reason. Rewriting the halves is harmless:
+  the same reading is the same point (see :mod:`collector.storage.points`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from collector.errors import PointsRejected, StorageUnavailable
+from pelangi.backoff import Backoff
+from pelangi.throttle import ThrottledLog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from collector.config import BatchSettings
+    from collector.metrics import Metrics
+    from collector.storage.base import Writer
+
+log = logging.getLogger(__name__)
+
+Token = int
+"""What acknowledging one message takes; opaque here (the subscriber defines it)."""
+
+IDLE_WAKE_S = 1.0
+"""Writers wake at least this often, so the watchdog sees them alive while idle."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """Lines to write together and the tokens of the messages they complete."""
+
+    lines: list[str] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+    messages: int = 0
+    """Messages (with or without a token) whose lines are all in this batch."""
+    since: float = 0.0
+    """When its first line arrived (monotonic seconds)."""
+
+
+class Batcher:
+    """Gathers lines into batches (pure; see the module docstring)."""
+
+    def __init__(self, max_points: int, max_delay_s: float) -> None:
+        """Seal a batch at ``max_points`` lines or ``max_delay_s`` after its first line."""
+        self.max_points = max_points
+        self.max_delay_s = max_delay_s
+        self._open = Batch()
+
+    @property
+    def open_points(self) -> int:
+        """Lines in the open (not yet sealed) batch."""
+        return len(self._open.lines)
+
+    def add(self, lines: Sequence[str], token: Token | None, now: float) -> list[Batch]:
+        """Add one message's lines; return the batches this sealed (oldest first)."""
+        sealed: list[Batch] = []
+        batch = self._open
+        if batch.lines and len(batch.lines) + len(lines) > self.max_points:
+            sealed.append(batch)
+            batch = self._open = Batch()
+        if not batch.lines and not batch.messages:
+            batch.since = now
+        batch.lines.extend(lines)
+        batch.messages += 1
+        if token is not None:
+            batch.tokens.append(token)
+        if len(batch.lines) >= self.max_points:
+            sealed.append(batch)
+            self._open = Batch()
+        return sealed
+
+    def next_due(self) -> float | None:
+        """When the open batch must be sealed (None while it is empty)."""
+        if not self._open.messages:
+            return None
+        return self._open.since + self.max_delay_s
+
+    def seal(self) -> Batch | None:
+        """Seal and return the open batch whatever its age (None if empty)."""
+        if not self._open.messages:
+            return None
+        batch, self._open = self._open, Batch()
+        return batch
+
+
+class WriterPool:
+    """Runs the batching policy with writer threads; see the module docstring."""
+
+    def __init__(  # noqa: PLR0913 - collaborators, then keyword-only tuning
+        self,
+        writers: Sequence[Writer],
+        ack: Callable[[list[Token]], None],
+        batch: BatchSettings,
+        metrics: Metrics,
+        *,
+        dead_letter: Callable[[str, str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: Callable[[], Backoff] = Backoff,
+        on_crash: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Create the pipeline; the writer threads start with :meth:`start`.
+
+        Args:
+            writers: one per writer thread (each holds its own connection).
+            ack: acknowledges the messages of a stored batch (called on a writer thread).
+            batch: batch size and delay, the caps, the number of writers.
+            metrics: counters to update.
+            dead_letter: called with ``(line, reason)`` for every line storage refused on
+                its own (after it is dropped, logged and counted).
+            clock: monotonic seconds.
+            backoff: makes one retry schedule per writer.
+            on_crash: called if a writer dies of an unexpected error (a bug), so the
+                service can stop and be restarted instead of silently stalling.
+        """
+        self._writers = list(writers)
+        self._ack = ack
+        self._metrics = metrics
+        self._dead_letter = dead_letter
+        self._clock = clock
+        self._backoff = backoff
+        self._on_crash = on_crash
+        self._batcher = Batcher(batch.max_points, batch.max_delay_ms / 1000)
+        self._max_messages = batch.max_unacked
+        self._max_points = batch.max_unacked_points
+        self._cond = threading.Condition()
+        self._ready: deque[Batch] = deque()
+        self._messages = 0
+        self._points = 0
+        self._stopping = False
+        self._deadline = 0.0
+        self._outage_since: float | None = None
+        self._drop_log = ThrottledLog(log, burst=10, interval_s=60.0, clock=clock)
+        self._beats = [clock()] * len(self._writers)
+        self._threads = [
+            threading.Thread(target=self._main, args=(k,), name=f"pelangi-writer-{k}", daemon=True)
+            for k in range(len(self._writers))
+        ]
+
+    # -- the MQTT side -------------------------------------------------------------------
+
+    @property
+    def unacked(self) -> tuple[int, int]:
+        """``(messages, points)`` held: submitted, not yet stored and acknowledged."""
+        with self._cond:
+            return self._messages, self._points
+
+    def start(self) -> None:
+        """Start the writer threads."""
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, lines: Sequence[str], token: Token | None) -> bool:
+        """Hand over one message's lines; block while a cap is reached.
+
+        ``token`` None means the message needs no ack (QoS 0). Returns False, without
+        taking the message, once :meth:`close` has begun: the caller must not ack it.
+        """
+        with self._cond:
+            while self._full() and not self._stopping:
+                self._cond.wait()
+            if self._stopping:
+                return False
+            self._take(lines, token)
+        return True
+
+    def add_internal(self, lines: Sequence[str]) -> None:
+        """Queue lines that belong to no message (dead letters, own metrics); never blocks."""
+        with self._cond:
+            if not self._stopping:
+                self._take(lines, None)
+
+    def _full(self) -> bool:
+        # A message bigger than the whole point cap still passes when nothing else is held.
+        return self._messages >= self._max_messages or self._points >= self._max_points
+
+    def _take(self, lines: Sequence[str], token: Token | None) -> None:
+        self._messages += 1
+        self._points += len(lines)
+        self._metrics.set_unacked(self._messages, self._points)
+        sealed = self._batcher.add(lines, token, self._clock())
+        if sealed:
+            self._ready.extend(sealed)
+            self._cond.notify_all()
+        elif self._batcher.open_points == len(lines):
+            self._cond.notify_all()  # a new open batch: writers must time its delay
+
+    # -- the watchdog's view ------------------------------------------------------------
+
+    def oldest_beat(self) -> float:
+        """Clock time of the least recent sign of life among the writer threads."""
+        return min(self._beats)
+
+    # -- shutdown ------------------------------------------------------------------------
+
+    def close(self, timeout: float) -> int:
+        """Stop taking messages, store and ack what is held (for up to ``timeout`` s).
+
+        Returns the number of messages left unacknowledged (the broker keeps them).
+        """
+        with self._cond:
+            self._stopping = True
+            self._deadline = self._clock() + timeout
+            self._cond.notify_all()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+        messages, _ = self.unacked
+        if messages:
+            log.warning(
+                "stopping with %d messages not stored; the broker keeps them and sends them "
+                "again at the next start",
+                messages,
+            )
+        return messages
+
+    # -- the writer threads --------------------------------------------------------------
+
+    def _main(self, k: int) -> None:
+        try:
+            writer, backoff = self._writers[k], self._backoff()
+            while (batch := self._next_batch(k)) is not None:
+                if self._store_with_retry(k, writer, backoff, batch):
+                    self._done(batch)
+        except Exception as exc:
+            log.exception("a storage writer thread failed; stopping")
+            if self._on_crash is not None:
+                self._on_crash(exc)
+
+    def _next_batch(self, k: int) -> Batch | None:
+        """The next batch to write; None when stopping and nothing is left (or time is up)."""
+        with self._cond:
+            while True:
+                now = self._clock()
+                self._beats[k] = now
+                if self._stopping and now >= self._deadline:
+                    return None
+                if self._ready:
+                    return self._ready.popleft()
+                due = self._batcher.next_due()
+                if due is not None and (due <= now or self._stopping):
+                    return self._batcher.seal()
+                if self._stopping:
+                    return None
+                wait = IDLE_WAKE_S if due is None else min(IDLE_WAKE_S, due - now)
+                self._cond.wait(wait)
+
+    def _store_with_retry(self, k: int, writer: Writer, backoff: Backoff, batch: Batch) -> bool:
+        """Store ``batch``, waiting out outages; False if shutdown came first."""
+        while True:
+            try:
+                self._store(k, writer, batch.lines)
+            except StorageUnavailable as exc:
+                delay = backoff.next_delay()
+                self._outage(writer, exc, delay, first=backoff.attempt == 1)
+                with self._cond:
+                    end = self._clock() + delay
+                    while not self._stopping and (left := end - self._clock()) > 0:
+                        self._beats[k] = self._clock()
+                        self._cond.wait(min(left, IDLE_WAKE_S))
+                    self._beats[k] = self._clock()
+                    if self._stopping and self._clock() >= self._deadline:
+                        return False
+                continue
+            if backoff.attempt:
+                backoff.reset()
+                self._recovered(writer)
+            return True
+
+    def _store(self, k: int, writer: Writer, lines: list[str]) -> None:
+        """Write ``lines``; on rejection, split until each refused line stands alone."""
+        self._beats[k] = self._clock()
+        started = time.perf_counter()
+        try:
+            writer.write(lines)
+        except PointsRejected as exc:
+            if len(lines) == 1:
+                self._drop(writer, lines[0], exc.message)
+                return
+            middle = len(lines) // 2
+            self._store(k, writer, lines[:middle])
+            self._store(k, writer, lines[middle:])
+            return
+        self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+
+    def _done(self, batch: Batch) -> None:
+        if batch.tokens:
+            self._ack(batch.tokens)
+        with self._cond:
+            self._messages -= batch.messages
+            self._points -= len(batch.lines)
+            self._metrics.set_unacked(self._messages, self._points)
+            self._cond.notify_all()
+        self._metrics.messages_acked(batch.messages)
+
+    def _drop(self, writer: Writer, line: str, reason: str) -> None:
+        self._metrics.point_rejected()
+        shown = line if len(line) <= 300 else line[:300] + "..."
+        self._drop_log.log(
+            logging.WARNING,
+            "%s refused a point, dropping it because %s; the point: %s",
+            writer.target,
+            reason,
+            shown,
+        )
+        if self._dead_letter is not None:
+            self._dead_letter(line, reason)
+
+    def _outage(
+        self, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
+    ) -> None:
+        self._metrics.storage_retry()
+        with self._cond:
+            if self._outage_since is None:
+                self._outage_since = self._clock()
+            points = self._points
+        log.log(
+            logging.ERROR if first else logging.WARNING,
+            "%s unavailable (%s); retrying in %.1f s, %d readings waiting",
+            writer.target,
+            exc.reason,
+            delay,
+            points,
+        )
+
+    def _recovered(self, writer: Writer) -> None:
+        with self._cond:
+            since, self._outage_since = self._outage_since, None
+            points = self._points
+        if since is not None:
+            log.info(
+                "%s is back after %.1f s; storing the %d waiting readings",
+                writer.target,
+                self._clock() - since,
+                points,
+            )
+
+
+__all__ = ["Batch", "Batcher", "Token", "WriterPool"]

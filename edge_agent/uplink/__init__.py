@@ -1,0 +1,11 @@
+"""The uplink: from the outbox to the broker, and the gateway's liveness around it.
+
+- :mod:`edge_agent.uplink.publisher`: the agent's sink; appends to the durable outbox
+  (:mod:`edge_agent.outbox`) and runs the sending loop. :meth:`MqttPublisher.build`
+  assembles the uplink from the configuration, in one place.
+- :mod:`edge_agent.uplink.connection`: one MQTT connection at a time, jittered
+  reconnects, births and deaths, rebirth commands.
+- :mod:`edge_agent.uplink.certificates`: the birth/death certificates and ``bdseq``.
+- :mod:`edge_agent.uplink.presence`: whether a collector is there to receive (pure).
+- :mod:`edge_agent.uplink.fallback`: readings held in memory while the outbox cannot store.
+"""

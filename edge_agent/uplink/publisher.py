@@ -1,0 +1,425 @@
+"""Store and forward: readings go into the durable outbox, a sending loop takes them out.
+
+:meth:`MqttPublisher.submit` (the agent's :class:`edge_agent.sink.ReadingSink`) returns
+once an envelope's readings are committed to the outbox on the gateway's disk; from then
+on a crash, a power cut or a broker outage cannot lose them. One sending thread moves
+them to the broker::
+
+    wait until ready (connected, and a collector online: edge_agent.uplink.presence)
+    -> outbox.take(): live readings first, then the backlog marked historical, in
+       per-device batches (one MQTT message each), within the outbox's in-flight window
+    -> publish each at QoS 1 with the batch id as token
+    PUBACK -> outbox.ack (the readings leave the disk); refusal -> ack(rejected=True)
+    connection lost -> outbox.release_all (sent again on the next connection)
+
+The outbox's window (``outbox.max_in_flight_messages``, default 64) is far below paho's
+65,535 message ids and bounds paho too (:class:`edge_agent.uplink.connection.MqttConnection`
+sets paho's own window above it), so paho never queues readings in memory. The broker's
+window (its CONNACK's Receive Maximum: 20 on a default Mosquitto) is respected here:
+batches beyond it wait in the loop, live ones first, until PUBACKs free room.
+
+If the outbox cannot store (disk full, folder not writable), readings go to a bounded
+in-memory fallback (:mod:`edge_agent.uplink.fallback`) instead, are sent from there, and move
+back into the outbox once it stores again; the health reading says so. Nothing here
+raises for disk or network trouble.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Final, Self
+
+from edge_agent.outbox import Outbox, OutboxEntry, OutboxError, UnsendableReadingError
+from edge_agent.sink import DeliveryHealth
+from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo, agent_version
+from edge_agent.uplink.connection import MqttConnection
+from edge_agent.uplink.fallback import Fallback
+from edge_agent.uplink.presence import Presence
+from pelangi.payloads import is_event
+from pelangi.throttle import ThrottledLog
+from pelangi.topics import ReadingTopic
+
+if TYPE_CHECKING:
+    from edge_agent.config import AgentSettings
+    from edge_agent.outbox import OutboxBatch, OutboxStats
+    from pelangi.payloads import Envelope
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S: Final = 0.25
+"""Longest sleep of the sending loop with nothing to send (also how soon it sees readings
+that went to the in-memory fallback, which does not wake it)."""
+FALLBACK_IN_FLIGHT: Final = 16
+"""Messages from the in-memory fallback in flight at once."""
+FALLBACK_RETRY_S: Final = 5.0
+"""How often to try moving readings from the in-memory fallback back into the outbox."""
+PAHO_WINDOW_MARGIN: Final = 8
+"""paho's window = the outbox's + room for births and fallback messages."""
+CLOSE_DRAIN_S: Final = 2.0
+"""At shutdown, how long to wait for PUBACKs of messages in flight (saves duplicates)."""
+MAX_PROBLEM_CHARS: Final = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class MqttPublisher:
+    """The agent's sink: durable outbox in, MQTT out (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: AgentSettings,
+        *,
+        outbox: Outbox,
+        connection: MqttConnection,
+        fallback: Fallback,
+    ) -> None:
+        """Send from ``outbox`` (or ``fallback``) over ``connection``; nothing until :meth:`start`.
+
+        :meth:`build` makes the parts from ``settings``; tests may hand in their own.
+        """
+        self.settings = settings
+        self.outbox = outbox
+        self.fallback = fallback
+        self.connection = connection
+        self._topics: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped when a connection is lost
+        self._in_flight = 0  # messages published on this connection, not yet answered
+        # Taken from the outbox but not yet published: the broker's Receive Maximum may be
+        # smaller than the outbox's window (Mosquitto: 20). Live batches go first.
+        self._pending_live: deque[OutboxBatch] = deque()
+        self._pending_hist: deque[OutboxBatch] = deque()
+        self._pending_generation = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
+        self._started = False
+        self._unsendable = 0
+        self._store_trouble = False
+        self._closed = False
+        self._refused_log = ThrottledLog(log, burst=1, interval_s=300.0)
+        self._next_fallback_move = 0.0
+        self._ready_seen = 0
+
+    @classmethod
+    def build(cls, settings: AgentSettings) -> Self:
+        """The one place the uplink is assembled: outbox, fallback, presence, connection.
+
+        Opening the outbox never raises for disk trouble (see :meth:`Outbox.open`).
+        """
+        connection = connection_for(settings)
+        return cls(
+            settings,
+            outbox=Outbox.open(settings.outbox_path, settings.outbox),
+            connection=connection,
+            fallback=Fallback(settings.fallback_max_readings),
+        )
+
+    # ReadingSink.
+
+    def start(self) -> None:
+        """Connect and start the sending loop; returns at once."""
+        self._started = True
+        self.connection.start(self)
+        self._thread.start()
+
+    def submit(self, envelope: Envelope) -> None:
+        """Store ``envelope``'s readings durably (or, if the outbox cannot, in memory).
+
+        Returns once they are committed; never raises for disk or network trouble.
+        """
+        entries = [
+            OutboxEntry(envelope.device, r.model_dump_json().encode(), is_event(r), r.ts)
+            for r in envelope.readings
+        ]
+        try:
+            self.outbox.append_many(entries)
+        except OutboxError as exc:
+            dropped = self.fallback.put(envelope.device, entries, time.monotonic())
+            self._cannot_store(exc, len(entries), dropped)
+        except UnsendableReadingError as exc:  # storing it again cannot help
+            with self._lock:
+                self._unsendable += len(entries)
+            log.error(  # noqa: TRY400 - the cause is in the line; no traceback
+                "cannot send %d reading(s) of %s: %s", len(entries), envelope.device, exc
+            )
+        else:
+            with self._lock:
+                if self._store_trouble:
+                    self._store_trouble = False
+                    self._refused_log.reset()
+
+    def close(self, timeout: float) -> None:
+        """Stop sending, leave the broker (death certificate), close the outbox.
+
+        Readings not yet acknowledged stay in the outbox and are sent after the next start;
+        only readings held in memory (the outbox could not store them) can be lost here.
+        """
+        if self._started:
+            self._stop.set()
+            self._thread.join(timeout)
+            deadline = time.monotonic() + min(timeout, CLOSE_DRAIN_S)
+            while (
+                self.connection.connected
+                and self.outbox.stats().in_flight_messages
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)  # PUBACKs arrive on paho's thread; nothing to wait on here
+            self.connection.close(timeout)
+        self._move_fallback_into_outbox()
+        held = self.fallback.stats().held
+        if held:
+            log.warning(
+                "stopping with %d reading(s) held in memory only (the outbox cannot store "
+                "them): they are lost",
+                held,
+            )
+        log.info("closing the outbox: %s", self.outbox.summary())
+        self.outbox.close()
+        self._closed = True
+
+    def summary(self) -> str:
+        """One line for the periodic statistics log."""
+        if self._closed:
+            return f"mqtt {self.settings.mqtt.address} closed; outbox {self.outbox.path} closed"
+        stats = self.connection.stats()
+        state = "connected" if stats.connected else "not connected"
+        text = f"mqtt {self.settings.mqtt.address} {state} (bdseq {stats.bdseq})"
+        waiting = self.connection.waiting_for()
+        if waiting and stats.connected:
+            text += f", holding: {waiting}"
+        text += f"; {self.outbox.summary()}"
+        fallback = self.fallback.stats()
+        if fallback.accepted:
+            text += (
+                f"; in memory (outbox failed): {fallback.held} held, {fallback.delivered} "
+                f"delivered, {fallback.moved} moved to the outbox, {fallback.dropped} dropped"
+            )
+        return text
+
+    def health(self) -> DeliveryHealth:
+        """Outbox, fallback and connection figures, and what is wrong, for the health reading."""
+        outbox = self.outbox.stats()
+        fallback = self.fallback.stats()
+        connection = self.connection.stats()
+        with self._lock:
+            unsendable = self._unsendable
+        counters = _outbox_counters(outbox) | {
+            "fallback.held": fallback.held,
+            "fallback.accepted": fallback.accepted,
+            "fallback.delivered": fallback.delivered,
+            "fallback.moved": fallback.moved,
+            "fallback.dropped.telemetry": fallback.dropped_telemetry,
+            "fallback.dropped.event": fallback.dropped_events,
+            "unsendable": unsendable,
+            "mqtt.connected": int(connection.connected),
+            "mqtt.attempts": connection.attempts,
+            "mqtt.connections": connection.connections,
+            "mqtt.bdseq": connection.bdseq,
+            "mqtt.holding": int(connection.connected and not self.connection.ready),
+        }
+        problems = []
+        if outbox.error:
+            # The cause first: a long path is what the length limit may cut.
+            problems.append(f"outbox cannot store readings: {outbox.error} ({outbox.path})")
+        if fallback.held:
+            problems.append(
+                f"{fallback.held} reading(s) held in memory only: the outbox cannot store them"
+            )
+        if fallback.dropped:
+            problems.append(
+                f"{fallback.dropped} reading(s) dropped since start ({fallback.dropped_events} "
+                "events): the outbox could not store them and memory was full"
+            )
+        waiting = self.connection.waiting_for()
+        if waiting:
+            problems.append(f"readings wait in the outbox: {waiting}")
+        bdseq_problem = self.connection.bdseq_problem
+        if bdseq_problem:
+            problems.append(bdseq_problem)
+        return DeliveryHealth(counters=counters, problems=tuple(_problem(p) for p in problems))
+
+    # Delivery (called by the connection, from paho's thread).
+
+    def delivered(self, token: int, refusal: str | None) -> None:
+        """The broker answered the batch ``token``: its readings leave the outbox."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+        if token > 0:
+            # A refused batch would be refused again: it leaves too, counted as rejected.
+            self.outbox.ack([token], rejected=refusal is not None)
+        else:
+            self.fallback.ack(token)
+
+    def connection_lost(self) -> None:
+        """Everything in flight goes back to waiting; the next connection sends it again."""
+        with self._lock:
+            self._generation += 1
+            self._in_flight = 0
+        self.outbox.release_all()  # the sending loop's pending batches too
+        self.fallback.release_all()
+
+    # The sending loop.
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._round()
+            except Exception:  # a bug must not stop delivery for good
+                log.exception("the sending loop failed unexpectedly; going on")
+                self._stop.wait(1.0)
+
+    def _round(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_fallback_move and len(self.fallback):
+            self._next_fallback_move = now + FALLBACK_RETRY_S
+            self._move_fallback_into_outbox()
+        if not self.connection.wait_ready(IDLE_WAIT_S):
+            return
+        ready_count = self.connection.ready_count
+        if ready_count != self._ready_seen:  # connected, or a collector came back
+            self._ready_seen = ready_count
+            stored = self.outbox.stats()
+            if stored.readings:
+                log.info("sending %d stored reading(s)", stored.readings)
+        with self._lock:
+            generation = self._generation
+            # One slot of the broker's window stays free for a birth or heartbeat.
+            room = max(1, self.connection.receive_maximum - 1) - self._in_flight
+        if generation != self._pending_generation:  # lost meanwhile: all were released
+            self._pending_live.clear()
+            self._pending_hist.clear()
+            self._pending_generation = generation
+        for batch in (
+            self.fallback.take(
+                FALLBACK_IN_FLIGHT, time.monotonic(), self.settings.outbox.live_window_s
+            )
+            + self.outbox.take()
+        ):
+            (self._pending_hist if batch.historical else self._pending_live).append(batch)
+        sent = 0
+        while room > sent and (self._pending_live or self._pending_hist):
+            pending = self._pending_live or self._pending_hist  # live first, order kept
+            self._send(pending.popleft(), generation)
+            sent += 1
+        if not sent:
+            self.outbox.wait_for_work(IDLE_WAIT_S)  # an append, or an ack freeing room
+
+    def _send(self, batch: OutboxBatch, generation: int) -> None:
+        with self._lock:
+            stale = generation != self._generation
+        sent = not stale and self.connection.publish(
+            self._topic(batch.device),
+            batch.payload(self.settings.site, self.settings.gateway),
+            batch.id,
+        )
+        with self._lock:
+            stale = generation != self._generation
+            if sent and not stale:
+                self._in_flight += 1
+        if not sent or stale:
+            self._release(batch.id)
+
+    def _release(self, batch_id: int) -> None:
+        if batch_id > 0:
+            self.outbox.release([batch_id])
+        else:
+            self.fallback.release([batch_id])
+
+    def _topic(self, device: str) -> str:
+        topic = self._topics.get(device)
+        if topic is None:
+            topic = self._topics[device] = str(
+                ReadingTopic(self.settings.site, self.settings.gateway, device)
+            )
+        return topic
+
+    # The in-memory fallback.
+
+    def _cannot_store(self, exc: OutboxError, readings: int, dropped: int) -> None:
+        with self._lock:
+            self._store_trouble = True
+        self._refused_log.log(
+            logging.ERROR,
+            "%s; keeping %d reading(s) in memory meanwhile (sent, but lost if the agent "
+            "stops before the outbox stores again; %d held now)",
+            exc,
+            readings,
+            self.fallback.stats().held,
+        )
+        if dropped:
+            log.error(
+                "dropped %d older reading(s) held in memory: more than %d are waiting",
+                dropped,
+                self.fallback.max_readings,
+            )
+
+    def _move_fallback_into_outbox(self) -> None:
+        """Store readings held in memory durably, now that the outbox may work again."""
+        items = self.fallback.take_waiting()
+        if not items:
+            return
+        stored = []
+        try:
+            for item in items:
+                self.outbox.append_many(item.entries)
+                stored.append(item)
+        except (OutboxError, UnsendableReadingError):
+            self.fallback.put_back(items[len(stored) :])
+        self.fallback.moved(stored)
+        if stored:
+            log.info(
+                "moved %d reading(s) held in memory into the outbox",
+                sum(len(i.entries) for i in stored),
+            )
+
+
+def connection_for(
+    settings: AgentSettings, connection_class: type[MqttConnection] = MqttConnection
+) -> MqttConnection:
+    """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, presence)."""
+    return connection_class(
+        settings.mqtt,
+        settings.client_id,
+        birth_info=BirthInfo(
+            site=settings.site,
+            gateway=settings.gateway,
+            agent_version=agent_version(),
+            devices=tuple(settings.device_ids),
+            heartbeat_s=settings.heartbeat_s,
+        ),
+        bdseq=BirthDeathCounter(settings.state_dir),
+        presence=Presence(settings.primary),
+        max_in_flight=settings.outbox.max_in_flight_messages
+        + FALLBACK_IN_FLIGHT
+        + PAHO_WINDOW_MARGIN,
+    )
+
+
+def _outbox_counters(stats: OutboxStats) -> dict[str, int]:
+    return {
+        "outbox.telemetry": stats.telemetry,
+        "outbox.events": stats.events,
+        "outbox.bytes": stats.used_bytes,
+        "outbox.max_bytes": stats.max_bytes,
+        "outbox.oldest_age_s": round(max(0.0, stats.oldest_age_s or 0.0)),
+        "outbox.in_flight": stats.in_flight_readings,
+        "outbox.appended": stats.appended,
+        "outbox.refused": stats.refused,
+        "outbox.acknowledged": stats.acknowledged,
+        "outbox.evicted.telemetry.size": stats.evicted_telemetry_size,
+        "outbox.evicted.telemetry.age": stats.evicted_telemetry_age,
+        "outbox.evicted.event.size": stats.evicted_event_size,
+        "outbox.evicted.event.age": stats.evicted_event_age,
+        "outbox.rejected": stats.rejected,
+        "outbox.quarantined": stats.quarantined,
+        "outbox.available": int(stats.available),
+    }
+
+
+def _problem(text: str) -> str:
+    """A problem as the contract takes it: one line, at most 255 characters."""
+    text = _CONTROL.sub(" ", text)
+    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 1] + "…"

@@ -1,0 +1,19 @@
+"""``make bench``: benchmarks against real servers that print a table and keep their figures.
+
+Run ``python -m sandbox.bench [--only NAME] [--quick]``; see ``bench/README.md``
+for what each benchmark measures and how to read it.
+
+- :mod:`sandbox.bench.collector`: end-to-end readings/s from a pre-filled
+  persistent session into InfluxDB, beside a count-only subscriber, raw InfluxDB ingest
+  and a naive bridge measured in the same run.
+- :mod:`sandbox.bench.snmp`: a full interface-table poll through the agent's SNMP
+  client against ``snmpbulkwalk`` of the same tables, side by side.
+- :mod:`sandbox.bench.report`: tables, targets and the results files.
+
+Benchmarks report, they do not gate: a missed target is printed as ``FAIL``, but only a
+run that lost data or crashed makes the command exit non-zero.
+"""
+
+from sandbox.bench.report import BenchResult, Check, Table
+
+__all__ = ["BenchResult", "Check", "Table"]

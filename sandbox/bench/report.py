@@ -1,0 +1,446 @@
+"""What a benchmark hands back, how it is printed, and the results files it leaves behind.
+
+A benchmark returns one :class:`BenchResult`: its tables (printed as aligned plain text),
+its checks against the targets (:class:`Check`), the raw figures, notes, and what was
+lost. :func:`write_results` keeps it in ``<results>/<name>.json`` (for tools) and
+``<results>/<name>.md`` (for people), each with the date and the machine it ran on;
+a ``--quick`` run writes ``<name>-quick.*`` so it never overwrites the full figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal, Self
+
+from sandbox.processes import SandboxError, find_program
+
+Verdict = Literal["pass", "FAIL", "not measured"]
+
+_NUMERIC_CELL_CHARS: Final = frozenset("0123456789.,x%+-— ")
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table of already formatted cells; numeric columns are right-aligned when printed."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def __post_init__(self) -> None:
+        """Reject rows whose width differs from the header's."""
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"table {self.title!r}: a row has {len(row)} cells, "
+                    f"expected {len(self.columns)}: {row!r}"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One target: what is required, what was measured and whether it holds.
+
+    ``passed`` is None when the figure could not be measured (e.g. the program under
+    test is not available yet).
+    """
+
+    target: str
+    required: str
+    measured: str
+    passed: bool | None
+
+    @property
+    def verdict(self) -> Verdict:
+        """``pass``, ``FAIL`` or ``not measured``."""
+        if self.passed is None:
+            return "not measured"
+        return "pass" if self.passed else "FAIL"
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Everything one benchmark measured.
+
+    Attributes:
+        name: short name, used for ``--only`` and the results file names.
+        title: one line saying what was measured.
+        parameters: the sizes and settings of the run (messages, repeats...).
+        tables: what is printed.
+        checks: the targets and whether the run met them (reported, not enforced).
+        figures: the raw numbers, for the JSON file.
+        notes: how to read the figures (method, caveats).
+        lost: one line per run that lost data or crashed; non-empty makes
+            ``python -m sandbox.bench`` exit non-zero.
+    """
+
+    name: str
+    title: str
+    parameters: dict[str, Any]
+    tables: tuple[Table, ...]
+    checks: tuple[Check, ...]
+    figures: dict[str, Any]
+    notes: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every run completed without losing data (targets do not count)."""
+        return not self.lost
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """Where a benchmark ran."""
+
+    hostname: str
+    nproc: int
+    cpu_model: str
+    memory_gib: float
+    python: str
+    platform: str
+    versions: dict[str, str] = field(default_factory=dict)
+    git: str = "unknown"
+
+
+# -- formatting --------------------------------------------------------------------------
+
+
+def count(value: float) -> str:
+    """``123456.7`` -> ``123,457``."""
+    return f"{value:,.0f}"
+
+
+def ratio(value: float | None) -> str:
+    """``1.234`` -> ``1.23x``; None -> an em dash."""
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def seconds(value: float) -> str:
+    """Seconds with three decimals."""
+    return f"{value:.3f}"
+
+
+def millis(value_s: float) -> str:
+    """Seconds shown as milliseconds with two decimals."""
+    return f"{value_s * 1000:.2f}"
+
+
+def _is_numeric(cell: str) -> bool:
+    return bool(cell) and all(char in _NUMERIC_CELL_CHARS for char in cell)
+
+
+def format_table(table: Table) -> str:
+    """Render ``table`` as aligned plain text: title, header, rule, rows.
+
+    A column whose cells are all numbers (or dashes) is right-aligned, others left.
+    """
+    widths = [
+        max(len(table.columns[i]), *(len(row[i]) for row in table.rows))
+        if table.rows
+        else len(table.columns[i])
+        for i in range(len(table.columns))
+    ]
+    right = [
+        bool(table.rows) and all(_is_numeric(row[i]) or row[i] == "" for row in table.rows)
+        for i in range(len(table.columns))
+    ]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if right[i] else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([table.title, line(table.columns), rule, *(line(row) for row in table.rows)])
+
+
+def checks_table(checks: tuple[Check, ...]) -> Table:
+    """The checks of a result as a table (target, required, measured, result)."""
+    return Table(
+        "Targets (reported, not enforced)",
+        ("target", "required", "measured", "result"),
+        tuple((c.target, c.required, c.measured, c.verdict) for c in checks),
+    )
+
+
+def format_result(result: BenchResult) -> str:
+    """The whole printed report of one benchmark."""
+    blocks = [f"== {result.name}: {result.title}"]
+    blocks += [format_table(table) for table in result.tables]
+    if result.checks:
+        blocks.append(format_table(checks_table(result.checks)))
+    if result.lost:
+        blocks.append("LOST DATA OR CRASHED:\n" + "\n".join(f"  - {line}" for line in result.lost))
+    if result.notes:
+        blocks.append("Notes:\n" + "\n".join(f"  - {note}" for note in result.notes))
+    return "\n\n".join(blocks)
+
+
+# -- the machine -------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for text_line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if text_line.startswith("model name"):
+                return text_line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_gib() -> float:
+    try:
+        for text_line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
+            if text_line.startswith("MemTotal:"):
+                return int(text_line.split()[1]) / 1024 / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+def _first_line_of(argv: list[str]) -> str:
+    """The first non-empty output line of a version command, or why there is none."""
+    try:
+        argv = [find_program(argv[0]), *argv[1:]]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (SandboxError, OSError, subprocess.TimeoutExpired) as exc:
+        return f"unavailable ({exc.__class__.__name__})"
+    for text_line in (done.stdout + done.stderr).splitlines():
+        if text_line.strip():
+            return text_line.strip()
+    return "unknown"
+
+
+def _git_revision(repo: Path) -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}{' (uncommitted changes)' if dirty else ''}"
+
+
+def describe_machine(repo: Path, programs: dict[str, list[str]] | None = None) -> Machine:
+    """Describe this machine: CPUs available to us, memory, Python, server versions, commit.
+
+    Args:
+        repo: the checkout whose commit is recorded.
+        programs: label -> version command (e.g. ``{"mosquitto": ["mosquitto", "-h"]}``);
+            the first line each prints is recorded.
+    """
+    return Machine(
+        hostname=platform.node(),
+        nproc=len(os.sched_getaffinity(0)),
+        cpu_model=_cpu_model(),
+        memory_gib=round(_memory_gib(), 1),
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=platform.platform(),
+        versions={label: _first_line_of(argv) for label, argv in (programs or {}).items()},
+        git=_git_revision(repo),
+    )
+
+
+# -- was the machine quiet? -------------------------------------------------------------
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all CPUs, from /proc/stat)."""
+    fields = Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this process and of every child it has waited for (the servers too)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    """CPU that processes other than the benchmark (and its children) used during it."""
+
+    elapsed_s: float
+    other_cpu_s: float
+
+    @property
+    def share(self) -> float:
+        """Average number of CPUs the others kept busy."""
+        return self.other_cpu_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def note(self) -> str:
+        """One line for the notes."""
+        return (
+            f"other processes on this machine used {self.other_cpu_s:.1f} CPU-seconds during "
+            f"the {self.elapsed_s:.0f} s run ({self.share:.2f} CPUs on average); well above "
+            "0.05 means the figures were disturbed"
+        )
+
+
+class CpuWatch:
+    """Measures :class:`Background` over a block: ``with CpuWatch() as watch: ...``."""
+
+    def __init__(self) -> None:
+        """Take the starting readings."""
+        self._start = (time.monotonic(), _busy_seconds(), _own_seconds())
+        self.result: Background | None = None
+
+    def __enter__(self) -> Self:
+        """Start watching (again)."""
+        self._start = (time.monotonic(), _busy_seconds(), _own_seconds())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop watching; :attr:`result` holds the figures."""
+        started, busy, own = self._start
+        other = (_busy_seconds() - busy) - (_own_seconds() - own)
+        # Clock-tick granularity can make a quiet machine look a hair negative.
+        self.result = Background(time.monotonic() - started, max(0.0, other))
+
+
+def with_background(result: BenchResult, background: Background | None) -> BenchResult:
+    """``result`` with the background CPU added to its notes and figures."""
+    if background is None:
+        return result
+    return replace(
+        result,
+        notes=(*result.notes, background.note()),
+        figures={**result.figures, "background": asdict(background)},
+    )
+
+
+# -- results files -----------------------------------------------------------------------
+
+
+def _markdown_table(table: Table) -> str:
+    def row(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    align = tuple(
+        "---:" if table.rows and all(_is_numeric(r[i]) for r in table.rows) else "---"
+        for i in range(len(table.columns))
+    )
+    return "\n".join(
+        [f"**{table.title}**", "", row(table.columns), row(align), *(row(r) for r in table.rows)]
+    )
+
+
+def to_markdown(result: BenchResult, machine: Machine, date: datetime, *, quick: bool) -> str:
+    """The human results file: date, machine, parameters, tables, checks, notes."""
+    lines = [
+        f"# Benchmark `{result.name}`{' (quick run)' if quick else ''}",
+        "",
+        result.title,
+        "",
+        f"- date: {date.isoformat(timespec='seconds')}",
+        (
+            f"- machine: {machine.nproc} CPUs available ({machine.cpu_model}), "
+            f"{machine.memory_gib} GiB, {machine.platform}"
+        ),
+        f"- python: {machine.python}",
+        f"- commit: {machine.git}",
+    ]
+    lines += [f"- {label}: {version}" for label, version in machine.versions.items()]
+    lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items())]
+    for table in result.tables:
+        lines += ["", _markdown_table(table)]
+    if result.checks:
+        lines += ["", _markdown_table(checks_table(result.checks))]
+    if result.lost:
+        lines += ["", "**Lost data or crashed:**", ""] + [f"- {item}" for item in result.lost]
+    if result.notes:
+        lines += ["", "Notes:", ""] + [f"- {note}" for note in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(result: BenchResult, machine: Machine, date: datetime, *, quick: bool) -> str:
+    """The machine-readable results file."""
+    document = {
+        "benchmark": result.name,
+        "title": result.title,
+        "date": date.isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": asdict(machine),
+        "parameters": result.parameters,
+        "figures": result.figures,
+        "checks": [{**asdict(check), "verdict": check.verdict} for check in result.checks],
+        "lost": list(result.lost),
+        "notes": list(result.notes),
+        "tables": [asdict(table) for table in result.tables],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (or git) never sees half a file; *.tmp is git-ignored.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_results(
+    result: BenchResult,
+    machine: Machine,
+    results_dir: Path,
+    *,
+    quick: bool = False,
+    date: datetime | None = None,
+) -> tuple[Path, Path]:
+    """Write ``<name>.json`` and ``<name>.md`` (``<name>-quick.*`` for quick runs).
+
+    Returns the two paths written.
+    """
+    date = date or datetime.now(UTC)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{result.name}-quick" if quick else result.name
+    json_path = results_dir / f"{stem}.json"
+    md_path = results_dir / f"{stem}.md"
+    _write_atomically(json_path, to_json(result, machine, date, quick=quick))
+    _write_atomically(md_path, to_markdown(result, machine, date, quick=quick))
+    return json_path, md_path
+
+
+__all__ = [
+    "Background",
+    "BenchResult",
+    "Check",
+    "CpuWatch",
+    "Machine",
+    "Table",
+    "Verdict",
+    "checks_table",
+    "count",
+    "describe_machine",
+    "format_result",
+    "format_table",
+    "millis",
+    "ratio",
+    "seconds",
+    "to_json",
+    "to_markdown",
+    "with_background",
+    "write_results",
+]

@@ -1,0 +1,236 @@
+"""The whole chain for real: ``pelangi-agent`` and ``pelangi-collector`` as child processes.
+
+:class:`Deployment` writes the two configuration files for a sandbox broker, database and
+simulated readers, runs ``pelangi-collector setup-db``, then starts the collector and the
+agent exactly as an operator would, and knows when each is ready by watching the outside
+world (the broker's log, the agent's open file descriptors), not the programs' own words.
+
+This module ties the deployables together for tests and the demo; production code never
+imports it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Self
+
+import yaml
+
+from collector.config import CollectorSettings
+from edge_agent.config import AgentSettings
+from pelangi.topics import ReadingTopic
+from sandbox.processes import ChildProcess, SandboxError, venv_program
+from sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from types import TracebackType
+
+    from pelangi.logs import LogLevel
+    from sandbox.servers import InfluxDB, Mosquitto, SerialPty
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A simulated reader the agent is configured to read."""
+
+    id: str
+    pty: SerialPty
+    hold_gap_ms: int = 500
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    """What the generated configurations say beyond the servers' addresses."""
+
+    site: str = "sandbox-site"
+    gateway: str = "gw-sandbox"
+    collector_id: str = "collector-1"
+    batch_max_points: int = 1000
+    batch_max_delay_ms: int = 100
+    log_level: LogLevel = "info"
+    agent_extra: dict[str, Any] = field(default_factory=dict)
+    collector_extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Deployment:
+    """``pelangi-agent run`` and ``pelangi-collector run`` against sandbox servers.
+
+    Use :meth:`start` (or ``with``) to write the configurations, create the database and
+    start both programs; :meth:`stop` ends them (agent first) by PID.
+    """
+
+    ready_timeout: float = 30.0
+
+    def __init__(  # noqa: PLR0913 - every collaborator is required and named at the call
+        self,
+        workdir: Path,
+        *,
+        broker: Mosquitto,
+        influx: InfluxDB,
+        database: str,
+        readers: Sequence[Reader],
+        settings: DeploymentSettings | None = None,
+    ) -> None:
+        """Describe the chain; nothing runs until :meth:`start`."""
+        self.workdir = workdir
+        self.broker = broker
+        self.influx = influx
+        self.database = database
+        self.readers = list(readers)
+        self.settings = settings or DeploymentSettings()
+        self.agent_config_path = workdir / "agent.yaml"
+        self.collector_config_path = workdir / "collector.yaml"
+        self.agent_settings = AgentSettings.model_validate(self.agent_config())
+        self.collector_settings = CollectorSettings.model_validate(self.collector_config())
+        self.agent = ChildProcess(
+            [venv_program("pelangi-agent"), "run", "--config", self.agent_config_path],
+            log_path=workdir / "agent.log",
+            name="pelangi-agent",
+        )
+        self.collector = ChildProcess(
+            [venv_program("pelangi-collector"), "run", "--config", self.collector_config_path],
+            log_path=workdir / "collector.log",
+            name="pelangi-collector",
+        )
+
+    def agent_config(self) -> dict[str, Any]:
+        """The agent's configuration, as written to :attr:`agent_config_path`."""
+        s = self.settings
+        config: dict[str, Any] = {
+            "site": s.site,
+            "gateway": s.gateway,
+            "mqtt": {"host": self.broker.host, "port": self.broker.port},
+            "readers": [
+                {
+                    "id": reader.id,
+                    "kind": "rdm6300",
+                    "port": str(reader.pty.device),
+                    "baudrate": 9600,
+                    "hold_gap_ms": reader.hold_gap_ms,
+                }
+                for reader in self.readers
+            ],
+            "state_dir": str(self.workdir / "agent-state"),
+            "log_level": s.log_level,
+        }
+        return {**config, **s.agent_extra}
+
+    def collector_config(self) -> dict[str, Any]:
+        """The collector's configuration, as written to :attr:`collector_config_path`."""
+        s = self.settings
+        config: dict[str, Any] = {
+            "collector_id": s.collector_id,
+            "mqtt": {"host": self.broker.host, "port": self.broker.port},
+            "influxdb": {
+                "backend": "influxdb1",
+                "url": self.influx.url,
+                "database": self.database,
+            },
+            "batch": {"max_points": s.batch_max_points, "max_delay_ms": s.batch_max_delay_ms},
+            "log_level": s.log_level,
+        }
+        return {**config, **s.collector_extra}
+
+    def topic(self, reader_id: str) -> str:
+        """The MQTT topic the agent publishes ``reader_id``'s readings on."""
+        return str(ReadingTopic(self.settings.site, self.settings.gateway, reader_id))
+
+    def write_configs(self) -> None:
+        """Write both configuration files."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for path, config in (
+            (self.agent_config_path, self.agent_config()),
+            (self.collector_config_path, self.collector_config()),
+        ):
+            path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+    def setup_db(self, timeout: float = 60.0) -> str:
+        """Run ``pelangi-collector setup-db`` and return its output.
+
+        Raises:
+            SandboxError: it failed; the message carries its output.
+        """
+        argv = [
+            str(venv_program("pelangi-collector")),
+            "setup-db",
+            "--config",
+            str(self.collector_config_path),
+        ]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        output = (result.stdout + result.stderr).strip()
+        if result.returncode != 0:
+            raise SandboxError(
+                f"`pelangi-collector setup-db` exited with status {result.returncode}:\n{output}"
+            )
+        return output
+
+    def start_collector(self) -> None:
+        """Start the collector; return once it has subscribed at the broker."""
+        self.collector.start()
+        self._wait_ready(
+            self.collector,
+            lambda: self.broker.has_subscribed(
+                self.collector_settings.client_id, self.collector_settings.subscription
+            ),
+            "the collector has subscribed at the broker",
+        )
+
+    def start_agent(self) -> None:
+        """Start the agent; return once it is connected and holds every reader's port."""
+        self.agent.start()
+        self._wait_ready(
+            self.agent,
+            lambda: (
+                self.broker.has_connected(self.agent_settings.client_id)
+                and all(reader.pty.is_open_by(self.agent.pid) for reader in self.readers)
+            ),
+            "the agent is connected to the broker and has every reader's port open",
+        )
+
+    def _wait_ready(self, process: ChildProcess, ready: Callable[[], bool], what: str) -> None:
+        def check() -> bool:
+            if not process.running:
+                raise SandboxError(
+                    f"{process.name} {process.describe_exit()} while starting; "
+                    f"its log ends with:\n{process.log_tail()}"
+                )
+            return bool(ready())
+
+        try:
+            wait_until(check, timeout=self.ready_timeout, what=what, interval=0.05)
+        except TimeoutError as exc:
+            raise SandboxError(
+                f"{exc}; {process.name}'s log ends with:\n{process.log_tail()}\n"
+                f"the broker's log ends with:\n{self.broker.log_tail()}"
+            ) from None
+
+    def start(self) -> Self:
+        """Write the configurations, create the database, start the collector, then the agent."""
+        self.write_configs()
+        self.setup_db()
+        self.start_collector()
+        self.start_agent()
+        return self
+
+    def stop(self) -> dict[str, int | None]:
+        """Stop the agent, then the collector (SIGTERM, SIGKILL fallback); return their statuses."""
+        return {
+            self.agent.name: self.agent.stop(),
+            self.collector.name: self.collector.stop(),
+        }
+
+    def __enter__(self) -> Self:
+        """Start the chain."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop the chain."""
+        self.stop()

@@ -1,0 +1,246 @@
+"""The batching policy (pure) and the writer threads' retry, split and ack behaviour.
+
+A scripted writer stands in for InfluxDB; the real-server behaviour (InfluxDB down and
+back, a real rejection) is covered in ``test_collector_service.py`` and
+``test_collector_faults.py``.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from collector.config import BatchSettings
+from collector.errors import PointsRejected, StorageUnavailable
+from collector.metrics import Metrics
+from collector.writer_pool import Batcher, Token, WriterPool
+from pelangi.backoff import Backoff
+from sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+TIMEOUT = 10.0
+
+
+def line(seq: int) -> str:
+    return f'card_read,device=d,gateway=g,site=s uid="00000001",seq={seq}i {1000 + seq}'
+
+
+class ScriptedWriter:
+    """Stores like InfluxDB 1.x: refuses lines with a bad ``seq`` but keeps the others."""
+
+    target = "InfluxDB at fake://"
+
+    def __init__(self) -> None:
+        self.stored: list[str] = []
+        self.calls: list[int] = []
+        self.bad_seqs: set[int] = set()
+        self.down = False
+        self.lock = threading.Lock()
+
+    def write(self, lines: Sequence[str]) -> None:
+        with self.lock:
+            self.calls.append(len(lines))
+            if self.down:
+                raise StorageUnavailable("fake://", "connection refused")
+            bad = [x for x in lines if any(f",seq={s}i " in x for s in self.bad_seqs)]
+            self.stored.extend(x for x in lines if x not in bad)
+            if bad:
+                raise PointsRejected(f"partial write: field type conflict dropped={len(bad)}")
+
+    def ping(self) -> str:
+        return "fake"
+
+    def close(self) -> None:
+        pass
+
+    def stored_seqs(self) -> list[int]:
+        with self.lock:
+            return sorted(int(x.split(",seq=")[1].split("i")[0]) for x in self.stored)
+
+
+# -- the batching policy ----------------------------------------------------------------
+
+
+def test_a_batch_is_due_after_max_delay_from_its_first_line() -> None:
+    batcher = Batcher(max_points=100, max_delay_s=0.2)
+    assert batcher.next_due() is None
+    assert batcher.add([line(1)], 1, now=10.0) == []
+    assert batcher.add([line(2)], 2, now=10.1) == []
+    assert batcher.next_due() == 10.2
+    sealed = batcher.seal()
+    assert sealed is not None
+    assert (sealed.lines, sealed.tokens, sealed.messages) == ([line(1), line(2)], [1, 2], 2)
+    assert batcher.next_due() is None
+
+
+def test_a_full_batch_is_sealed_at_once_and_a_message_is_never_split() -> None:
+    batcher = Batcher(max_points=5, max_delay_s=10)
+    assert batcher.add([line(k) for k in range(3)], 1, now=0) == []
+    sealed = batcher.add([line(k) for k in range(3, 6)], 2, now=0)
+    assert [(len(b.lines), b.tokens) for b in sealed] == [(3, [1])]
+    big = batcher.add([line(k) for k in range(6, 14)], 3, now=0)
+    assert [(len(b.lines), b.tokens) for b in big] == [(3, [2]), (8, [3])]
+    assert batcher.open_points == 0
+
+
+def test_messages_without_token_or_lines_still_count() -> None:
+    batcher = Batcher(max_points=5, max_delay_s=1)
+    batcher.add([], 7, now=0)
+    batcher.add([line(1)], None, now=0)
+    sealed = batcher.seal()
+    assert sealed is not None
+    assert (sealed.lines, sealed.tokens, sealed.messages) == ([line(1)], [7], 2)
+
+
+# -- the writer threads ------------------------------------------------------------------
+
+
+class Harness:
+    def __init__(self, **batch: int) -> None:
+        settings = {"max_points": 100, "max_delay_ms": 20, "writers": 2} | batch
+        self.writer = ScriptedWriter()
+        self.acks: list[Token] = []
+        self.dead: list[tuple[str, str]] = []
+        self.metrics = Metrics()
+        self.lock = threading.Lock()
+        rng = random.Random(7)  # noqa: S311 - not crypto
+        self.pool = WriterPool(
+            [self.writer] * settings["writers"],
+            self._ack,
+            BatchSettings.model_validate(settings),
+            self.metrics,
+            dead_letter=lambda x, reason: self.dead.append((x, reason)),
+            backoff=lambda: Backoff(base=0.02, cap=0.1, rng=rng),
+        )
+        self.pool.start()
+
+    def _ack(self, tokens: list[Token]) -> None:
+        with self.lock:
+            self.acks.extend(tokens)
+
+    def submit(self, *seqs: int) -> None:
+        for seq in seqs:
+            assert self.pool.submit([line(seq)], seq)
+
+    def acked(self) -> list[Token]:
+        with self.lock:
+            return sorted(self.acks)
+
+    def wait_acked(self, tokens: list[int]) -> None:
+        wait_until(lambda: self.acked() == sorted(tokens), timeout=TIMEOUT, what=f"{tokens} acked")
+
+
+@contextmanager
+def harness(**batch: int) -> Iterator[Harness]:
+    h = Harness(**batch)
+    try:
+        yield h
+    finally:
+        h.pool.close(1.0)
+
+
+def test_stores_then_acks_every_message_with_two_writers() -> None:
+    with harness(max_points=10) as h:
+        h.submit(*range(1, 96))
+        h.wait_acked(list(range(1, 96)))
+        assert h.writer.stored_seqs() == list(range(1, 96))
+        assert max(h.writer.calls) <= 10
+        assert h.pool.unacked == (0, 0)
+        assert h.metrics.snapshot().readings_written == 95
+
+
+def test_unavailable_storage_acks_nothing_retries_and_resumes_without_loss() -> None:
+    with harness() as h:
+        h.writer.down = True
+        h.submit(1, 2, 3)
+        wait_until(
+            lambda: h.metrics.snapshot().storage_retries >= 3, timeout=TIMEOUT, what="retries"
+        )
+        assert h.acked() == []
+        assert h.pool.unacked == (3, 3)
+        h.writer.down = False
+        h.wait_acked([1, 2, 3])
+        assert h.writer.stored_seqs() == [1, 2, 3]
+
+
+def test_a_rejected_point_is_isolated_dead_lettered_and_the_rest_stored_and_acked() -> None:
+    with harness(max_points=1000, max_delay_ms=50, writers=1) as h:
+        h.writer.bad_seqs = {37}
+        h.submit(*range(100))
+        h.wait_acked(list(range(100)))
+        assert sorted(set(h.writer.stored_seqs())) == [s for s in range(100) if s != 37]
+        assert h.metrics.snapshot().points_rejected == 1
+        assert len(h.dead) == 1
+        assert ",seq=37i " in h.dead[0][0]
+        assert "field type conflict" in h.dead[0][1]
+        assert len(h.writer.calls) <= 2 * 7 + 1  # bisection, not one write per point
+
+
+def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
+    with harness(max_unacked=3) as h:
+        h.writer.down = True
+        h.submit(1, 2, 3)
+        blocked = threading.Thread(target=h.submit, args=(4,))
+        blocked.start()
+        blocked.join(0.3)
+        assert blocked.is_alive()
+        h.writer.down = False
+        blocked.join(TIMEOUT)
+        h.wait_acked([1, 2, 3, 4])
+
+
+def test_submit_blocks_at_the_point_cap_whatever_the_message_count() -> None:
+    with harness(max_points=10, max_unacked_points=10) as h:
+        h.writer.down = True
+        assert h.pool.submit([line(k) for k in range(10)], 1)
+        blocked = threading.Thread(target=h.pool.submit, args=([line(99)], 2))
+        blocked.start()
+        blocked.join(0.3)
+        assert blocked.is_alive()
+        assert h.pool.unacked == (1, 10)
+        h.writer.down = False
+        blocked.join(TIMEOUT)
+        h.wait_acked([1, 2])
+
+
+def test_internal_lines_are_stored_but_never_block_or_ack() -> None:
+    with harness(max_unacked=1) as h:
+        h.writer.down = True
+        h.submit(1)
+        h.pool.add_internal([line(50)])  # would block if it counted against the cap
+        h.writer.down = False
+        h.wait_acked([1])
+        wait_until(lambda: 50 in h.writer.stored_seqs(), timeout=TIMEOUT, what="stored")
+
+
+def test_close_stores_what_is_held_then_refuses_new_messages() -> None:
+    h = Harness(max_delay_ms=10_000)
+    h.submit(1, 2)
+    assert h.pool.close(5.0) == 0
+    assert h.acked() == [1, 2]
+    assert h.pool.submit([line(3)], 3) is False
+
+
+def test_close_gives_up_after_its_timeout_when_storage_stays_down() -> None:
+    h = Harness()
+    h.writer.down = True
+    h.submit(1, 2)
+    assert h.pool.close(0.3) == 2
+    assert h.acked() == []
+
+
+def test_close_releases_a_blocked_submit() -> None:
+    h = Harness(max_unacked=1)
+    h.writer.down = True
+    h.submit(1)
+    results: list[bool] = []
+    blocked = threading.Thread(target=lambda: results.append(h.pool.submit([line(2)], 2)))
+    blocked.start()
+    blocked.join(0.2)
+    h.pool.close(0.2)
+    blocked.join(TIMEOUT)
+    assert results == [False]
