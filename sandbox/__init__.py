@@ -1,11 +1,11 @@
 """Real servers for the tests and the demo; production code never imports this package.
 
-- :mod:`sandbox.servers`: Mosquitto, InfluxDB 1.x and socat ptys (simulated serial
-  readers) on free loopback ports, each in its own work folder, stopped by PID.
+- :mod:`sandbox.servers`: one module per server (Mosquitto, InfluxDB 1.x, socat ptys
+  standing in for serial readers, snmpd standing in for a switch, VictoriaMetrics for the
+  InfluxDB v2 write API) on free loopback ports, each in its own work folder, stopped by PID.
 - :mod:`sandbox.processes`: child processes with a log file (the base of the above,
   and how the agent and collector CLIs are run).
 - :mod:`sandbox.waiting`: :func:`wait_until`, the one way tests wait.
-- :mod:`sandbox.victoria`: VictoriaMetrics, a real server for the InfluxDB v2 write API.
 - :mod:`sandbox.supervisor`: restarts a dead or frozen child, standing in for systemd.
 - :mod:`sandbox.load`: numbered card reads published at a steady pace (fault tests).
 - :mod:`sandbox.card_frames`: frames an RDM6300 reader sends.

@@ -42,7 +42,7 @@ from sandbox.deployment import Deployment, DeploymentSettings, Reader
 from sandbox.logbook import LogBook
 from sandbox.processes import ChildProcess, SandboxError
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty, Server
-from sandbox.snmpd import Snmpd
+from sandbox.servers.snmpd import Snmpd
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:

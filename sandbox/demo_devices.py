@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from sandbox.snmpd import COMMUNITY
+from sandbox.servers.snmpd import COMMUNITY
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from datetime import tzinfo
 
     from sandbox.servers import InfluxDB, SerialPty
-    from sandbox.snmpd import Snmpd
+    from sandbox.servers.snmpd import Snmpd
 
 DOOR: Final = "pintu-utama"
 DOOR_ON_WIRE: Final = "d1"

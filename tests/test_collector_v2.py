@@ -23,8 +23,7 @@ from collector.service import run
 from collector.storage.influx_v2 import InfluxV2Writer
 from pelangi.mqtt import MqttSettings
 from sandbox.load import Load
-from sandbox.servers import free_port
-from sandbox.victoria import VictoriaMetrics
+from sandbox.servers import VictoriaMetrics, free_port
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:

@@ -53,7 +53,7 @@ from sandbox.card_frames import rdm6300_frame
 from sandbox.probes import announce_collector
 from sandbox.processes import ChildProcess, find_program, venv_program
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty
-from sandbox.snmpd import COMMUNITY
+from sandbox.servers.snmpd import COMMUNITY
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 from edge_agent.snmp.client import SwitchClient, V2cAuth, V3Auth
 from sandbox.bench.report import BenchResult, Check, Table, millis, ratio
 from sandbox.processes import SandboxError, find_program
-from sandbox.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, Snmpd
+from sandbox.servers.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, Snmpd
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from sandbox.processes import find_program
-from sandbox.servers import LOOPBACK, Server, free_port
+from sandbox.servers.base import LOOPBACK, Server, free_port
 
 if TYPE_CHECKING:
     from pathlib import Path
