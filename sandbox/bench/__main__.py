@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 EXIT_LOST: Final = 1
 
-# The checkout this package lives in (editable install); results are kept there.
-REPO: Final = Path(__file__).resolve().parents[3]
+# The checkout this package lives in (sandbox/bench/__main__.py); results are kept there.
+REPO: Final = Path(__file__).resolve().parents[2]
 DEFAULT_RESULTS: Final = REPO / "bench" / "results"
 
 SERVER_VERSIONS: Final = {

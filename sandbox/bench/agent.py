@@ -46,7 +46,7 @@ from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.card import em4100
 from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope
 from sandbox.bench.outage import OutagePlan, OutageReport, run_outage
-from sandbox.bench.outbox import _build_backlog, run_benchmark  # the outbox's own figures
+from sandbox.bench.outbox import build_backlog, run_benchmark
 from sandbox.bench.report import BenchResult, Check, Table, count
 from sandbox.bench.snmp import SimulatedSwitch
 from sandbox.card_frames import rdm6300_frame
@@ -150,7 +150,7 @@ class ReplayRun:
 def _replay(workdir: Path, label: str, minutes: int, *, taps: bool) -> ReplayRun:
     state = workdir / f"state-{label}"
     state.mkdir(parents=True)
-    backlog = _build_backlog(state / "outbox.db", minutes, sync="normal")
+    backlog = build_backlog(state / "outbox.db", minutes, sync="normal")
     run = ReplayRun(label, backlog)
     with Mosquitto(workdir / f"mosquitto-{label}") as broker:
         announce_collector(broker, "collector-1", online=True)

@@ -180,8 +180,22 @@ def _timed_appends(path: Path, threads: int, *, batch: int) -> float:
     return sum(count) / elapsed
 
 
-def _build_backlog(path: Path, minutes: int, *, sync: str = "full") -> int:
-    """Store ``minutes`` of pilot readings ending now; return how many."""
+def build_backlog(path: Path, minutes: int, *, sync: str = "full") -> int:
+    """Fill the outbox at ``path`` with ``minutes`` of the pilot gateway's readings.
+
+    The readings end now and are committed as the agent would commit them (one switch
+    poll, one health reading, one door re-statement per commit; events now and then), with
+    realistic JSON sizes, so a replay of the file behaves like a gateway's own backlog.
+
+    Args:
+        path: the outbox database (created if missing).
+        minutes: how much of the pilot's telemetry to store (60: an hour, ~6,500 readings).
+        sync: the outbox's ``sync`` setting while filling (``"normal"`` is much faster
+            and enough for a backlog nobody crashes during).
+
+    Returns:
+        How many readings were stored.
+    """
     mix = _Mix()
     start = time.time_ns() - minutes * MINUTE_NS
     stored = 0
@@ -290,7 +304,7 @@ def run_benchmark(workdir: Path) -> dict[str, float]:
     figures["appends_per_s_polls"] = _timed_appends(workdir / "ap.db", 1, batch=PORTS)
 
     hour = workdir / "hour.db"
-    readings = _build_backlog(hour, minutes=60)
+    readings = build_backlog(hour, minutes=60)
     file_bytes, json_bytes = _file_bytes(hour)
     figures["hour_readings"] = readings
     figures["bytes_per_reading"] = file_bytes / readings
@@ -304,7 +318,7 @@ def run_benchmark(workdir: Path) -> dict[str, float]:
     )
 
     days = workdir / "days.db"
-    backlog = _build_backlog(days, minutes=48 * 60, sync="normal")  # ~310k readings, fast
+    backlog = build_backlog(days, minutes=48 * 60, sync="normal")  # ~310k readings, fast
     _file_bytes(days)  # checkpointed, so the copy is whole
     shutil.copyfile(days, workdir / "days-paced.db")
     latencies, rate = _live_latency(days, backlog, paced=False)
