@@ -12,10 +12,10 @@ import pytest
 
 from sandbox.bench import __main__ as bench_main
 from sandbox.bench import collector, snmp
+from sandbox.bench.machine import Machine
 from sandbox.bench.report import (
     BenchResult,
     Check,
-    Machine,
     Table,
     format_result,
     format_table,

@@ -16,13 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
 from sandbox.bench import agent, collector, snmp
-from sandbox.bench.report import (
-    CpuWatch,
-    describe_machine,
-    format_result,
-    with_background,
-    write_results,
-)
+from sandbox.bench.machine import CpuWatch, describe_machine
+from sandbox.bench.report import format_result, with_background, write_results
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
