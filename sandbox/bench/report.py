@@ -117,6 +117,11 @@ def millis(value_s: float) -> str:
     return f"{value_s * 1000:.2f}"
 
 
+def megabytes(value: float | None) -> str:
+    """Bytes shown as MB (10^6 bytes) with one decimal; None -> an em dash."""
+    return "—" if value is None else f"{value / 1e6:.1f}"
+
+
 def _is_numeric(cell: str) -> bool:
     return bool(cell) and all(char in _NUMERIC_CELL_CHARS for char in cell)
 
@@ -281,6 +286,7 @@ __all__ = [
     "count",
     "format_result",
     "format_table",
+    "megabytes",
     "millis",
     "ratio",
     "seconds",
