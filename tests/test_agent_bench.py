@@ -15,7 +15,7 @@ pytestmark = pytest.mark.servers
 
 
 def test_replay_through_the_broker_is_measured_with_live_taps(tmp_path: Path) -> None:
-    run = agent._replay(tmp_path, "1-hour", 60, taps=True)
+    run = agent.run_replay(tmp_path, "1-hour", 60, taps=True)
     assert run.lost == []
     assert run.backlog > 6000  # an hour of the pilot's readings
     assert run.rate > 0
@@ -24,7 +24,7 @@ def test_replay_through_the_broker_is_measured_with_live_taps(tmp_path: Path) ->
 
 
 def test_footprint_of_the_agent_at_pilot_load_is_measured(tmp_path: Path) -> None:
-    footprint = agent._footprint(tmp_path, window_s=3.0, switch_interval_s=10.0)
+    footprint = agent.measure_footprint(tmp_path, window_s=3.0, switch_interval_s=10.0)
     assert footprint.lost == []
     assert footprint.rss_max > 10_000_000
     assert footprint.cpu_percent >= 0
