@@ -1,19 +1,18 @@
-"""The doors, switch and health part of ``make demo`` (see :mod:`sandbox.demo`)."""
+"""The doors, switch and health part of ``make demo``: a door opened and closed, a switch polled."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from sandbox.demo.output import bits, say, step, table, wita_time
+from sandbox.demo.stage import ARRIVAL_TIMEOUT_S, DATABASE
+from sandbox.servers import SerialPty, Snmpd
 from sandbox.servers.snmpd import COMMUNITY
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from datetime import tzinfo
-
-    from sandbox.servers import InfluxDB, SerialPty
-    from sandbox.servers.snmpd import Snmpd
+    from sandbox.demo.stage import Demo
+    from sandbox.servers import InfluxDB
 
 DOOR: Final = "pintu-utama"
 DOOR_ON_WIRE: Final = "d1"
@@ -104,30 +103,57 @@ def latest_health(
     return wait_until(newest, timeout=timeout, what="the agent's health counts the door changes")
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Format rows as aligned text lines, header and rule first."""
-    lines = [tuple(header), *(tuple(row) for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        out.append(("    " + "  ".join(cells)).rstrip())
-        if n == 0:
-            out.append("    " + "  ".join("-" * width for width in widths))
-    return out
+def plug_in_door_and_switch(demo: Demo) -> tuple[SerialPty, Snmpd]:
+    """Start the door controller's pty and the snmpd standing in for a switch."""
+    step("Plugging in a door controller (a microcontroller on a second pseudo-terminal)")
+    door_pty = SerialPty(demo.work / "dev", "ttyDOORS")
+    demo.start_server(door_pty, "socat doors")
+    say(f"    it reports door {DOOR!r} as lines 'DOOR d1 OPEN|CLOSED' on {door_pty.device}")
+
+    step("Starting a network switch stand-in: Net-SNMP snmpd serving this machine's ports")
+    switch = Snmpd(demo.work / "snmpd", sys_name=SWITCH)
+    demo.start_server(switch, "snmpd")
+    say(f"    SNMP v2c on udp {switch.address}, polled every {SWITCH_INTERVAL_S} s as {SWITCH!r}")
+    return door_pty, switch
 
 
-def wita_time(ns: int, zone: tzinfo) -> str:
-    """A timestamp (ns, UTC) as WITA wall-clock time with milliseconds."""
-    when = datetime.fromtimestamp(ns / 1e9, tz=UTC).astimezone(zone)
-    return when.strftime("%H:%M:%S.%f")[:-3]
+def show_devices(demo: Demo, door_pty: SerialPty, influx: InfluxDB) -> None:
+    """Open and close a door, then show the door, switch and health rows InfluxDB holds."""
+    assert demo.deployment is not None  # noqa: S101 - set by run() before this is called
+    step(f"Opening and closing door {DOOR!r}")
+    for sent in DOOR_LINES:
+        say(f"    the controller sends {sent.decode().strip()!r}")
+    doors = open_and_close_door(
+        door_pty, demo.deployment.agent.pid, influx, DATABASE, ARRIVAL_TIMEOUT_S
+    )
+    door_rows = [(wita_time(int(r["time"])), str(r["device"]), str(r["state"])) for r in doors]
+    for line in table(("time (WITA)", "door", "state"), door_rows):
+        say(line)
 
+    step(f"Switch {SWITCH!r}: the latest poll per port (rates computed at the edge)")
+    ports = wait_for_switch(influx, DATABASE, ARRIVAL_TIMEOUT_S)
+    rows = [
+        (
+            str(r.get("port")),
+            str(r.get("oper")),
+            "-" if r.get("speed_mbps") is None else f"{r['speed_mbps']} Mb/s",
+            bits(r.get("in_bps")),
+            bits(r.get("out_bps")),
+            str(r.get("discarded") or ""),
+        )
+        for r in sorted(ports, key=lambda r: str(r.get("port")))
+    ]
+    for line in table(("port", "status", "speed", "in", "out", "no rate because"), rows):
+        say(line)
+    say("    (a rate above 1.1x the port's speed is never published: Linux says lo runs at")
+    say("    10 Mb/s, so loopback traffic beyond that is discarded as above_line_rate)")
 
-def bits(value: object) -> str:
-    """A bit rate for people."""
-    if not isinstance(value, int | float):
-        return "-"
-    for unit, scale in (("Gb/s", 1e9), ("Mb/s", 1e6), ("kb/s", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.1f} {unit}"
-    return f"{value:.0f} b/s"
+    step("The agent's own health (published every 5 s in the demo, 60 s by default)")
+    health = latest_health(influx, DATABASE, ARRIVAL_TIMEOUT_S, door_changes=len(DOOR_LINES))
+    rss = health.get("rss_bytes")
+    say(
+        f"    uptime {health.get('uptime_s', 0):.0f} s, RSS "
+        f"{'-' if rss is None else f'{rss / 2**20:.0f} MiB'}, CPU "
+        f"{health.get('cpu_percent', 0) or 0:.1f} % of a core, "
+        f"door changes {health.get('c.door_changes', 0)}"
+    )

@@ -6,6 +6,8 @@ import subprocess
 from typing import TYPE_CHECKING, Any, Final
 
 from sandbox.card_frames import card_uid, rdm6300_frame
+from sandbox.demo.output import say, step
+from sandbox.demo.stage import ARRIVAL_TIMEOUT_S, DATABASE
 from sandbox.processes import find_program
 from sandbox.waiting import wait_until
 
@@ -49,3 +51,22 @@ def broker_outage(
         interval=0.1,
     )
     return rows[0]
+
+
+def show_resilience(broker: Mosquitto, pty: SerialPty, influx: InfluxDB) -> None:
+    """Dead letters, liveness messages, and a card tapped while the broker is down."""
+    step("The malformed MQTT message was dead-lettered, not lost (measurement dead_letter)")
+    for row in dead_letters(influx, DATABASE, ARRIVAL_TIMEOUT_S):
+        say(f"    reason {row.get('reason')}, topic {row.get('topic')}")
+
+    step("Liveness: retained birth certificates and collector presence on the broker")
+    for line in retained(broker, "pelangi/+/+/status") + retained(broker, "pelangi-host/+/state"):
+        say(f"    {line[:150]}")
+
+    step("Broker outage: stop Mosquitto, tap a card, start Mosquitto again")
+    say("    the agent keeps the tap in its outbox on disk until the broker is back")
+    row = broker_outage(broker, pty, influx, DATABASE)
+    say(
+        f"    card {row.get('uid')} stored after the outage (seq {row.get('seq')}, "
+        f"historical: {bool(row.get('historical'))})"
+    )
