@@ -6,7 +6,8 @@ Layers:
 - :mod:`collector.subscriber`: the MQTT side (persistent session, QoS 1, manual acks,
   optional shared subscription, presence with a Will).
 - :mod:`collector.validation`: bytes + topic in, envelope or a reasoned rejection out.
-- :mod:`collector.encoding`: envelope to line protocol (fast), implausible readings out.
+- :mod:`collector.plausibility`: readings whose timestamps are out of the window (pure).
+- :mod:`collector.encoding`: envelope to line protocol (fast), unstorable readings out.
 - :mod:`collector.deadletter`: refused messages, readings and points, kept with the reason.
 - :mod:`collector.storage`: schema, line protocol, InfluxDB backends (1.x, v2 API), setup.
 - :mod:`collector.writer_pool`: batching, writer threads, acknowledging only what was stored.

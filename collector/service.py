@@ -13,7 +13,6 @@ import time
 from typing import TYPE_CHECKING
 
 from collector.deadletter import DeadLetters, UniqueClock
-from collector.encoding import LineEncoder
 from collector.errors import CollectorError, StorageUnavailable
 from collector.metrics import Metrics
 from collector.selfstats import stats_line
@@ -83,9 +82,7 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
     writers = [open_backend(settings.influxdb) for _ in range(settings.batch.writers)]
     try:
         _check_storage(writers[0])
-        subscriber = Subscriber(
-            settings, metrics, LineEncoder(settings.validity), dead, on_crash=crashed
-        )
+        subscriber = Subscriber(settings, metrics, dead, on_crash=crashed)
 
         def dead_letter(line: str, reason: str) -> None:
             letter = dead.point(line, reason)  # logged to the dead-letter file in any case

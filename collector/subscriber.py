@@ -37,7 +37,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.encoding import LineEncoder
 from collector.mqtt_client import tuned_client
+from collector.plausibility import TimeWindow
 from collector.validation import validate
 from pelangi.errors import PayloadError, RejectReason
 from pelangi.liveness import CollectorState
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
 
     from collector.config import CollectorSettings
     from collector.deadletter import DeadLetters
-    from collector.encoding import LineEncoder
     from collector.metrics import Metrics
     from collector.writer_pool import Token
 
@@ -71,10 +72,10 @@ class Subscriber:
         self,
         settings: CollectorSettings,
         metrics: Metrics,
-        encoder: LineEncoder,
         dead_letters: DeadLetters,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
         on_crash: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Build the MQTT client; nothing connects until :meth:`start`.
@@ -82,17 +83,19 @@ class Subscriber:
         Args:
             settings: the collector configuration (broker, client id, subscription).
             metrics: counters to update.
-            encoder: valid envelopes to lines.
             dead_letters: makes the dead-letter lines of refused messages and readings.
             clock: monotonic seconds (for the rate limit on rejection log lines).
+            wall_clock_ns: the clock readings' timestamps are checked against.
             on_crash: called if handling a message fails unexpectedly (a bug), so the
                 service stops and is restarted rather than running on half-broken.
         """
         self._settings = settings
         self._metrics = metrics
-        self._encoder = encoder
+        self._window = TimeWindow(settings.validity)
+        self._encoder = LineEncoder()
         self._dead = dead_letters
         self._clock = clock
+        self._wall_clock_ns = wall_clock_ns
         self._on_crash = on_crash
         self._address = settings.mqtt.address
         self._state_topic = collector_state_topic(settings.collector_id)
@@ -299,8 +302,9 @@ class Subscriber:
             envelope = validate(topic, payload)
         except PayloadError as exc:
             return [self._reject(topic, payload, exc)]
-        lines, refused = self._encoder.encode(envelope)
-        for refusal in refused:
+        plausible, refused = self._window.split(envelope.readings, self._wall_clock_ns())
+        lines, unstorable = self._encoder.encode(envelope, plausible)
+        for refusal in (*refused, *unstorable):
             self._metrics.reading_refused(refusal.reason)
             lines.append(
                 self._dead.reading(topic, refusal.seq, refusal.ts, refusal.reason, refusal.detail)
