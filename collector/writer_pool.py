@@ -30,7 +30,9 @@ What a failed write does:
 - :class:`~collector.errors.PointsRejected`: the batch is split in halves and each half
   written again, down to single lines; only a line refused on its own is dropped and
   handed to ``dead_letter`` with InfluxDB's reason. Rewriting the halves is harmless:
-  the same reading is the same point (see :mod:`collector.storage.points`).
+  the same reading is the same point (see :mod:`collector.storage.points`). If storage
+  becomes unavailable while a batch is being split, the retry resumes with the pieces
+  not yet written: a line already refused is not refused (and dead-lettered) twice.
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ class Batch:
     """Messages (with or without a token) whose lines are all in this batch."""
     since: float = 0.0
     """When its first line arrived (monotonic seconds)."""
+    todo: list[list[str]] | None = None
+    """Pieces still to write, the next last (None: not begun). A write that fails part
+    way keeps the rest here, so a retry resumes instead of writing (and dead-lettering)
+    again what is already done."""
 
 
 class Batcher:
@@ -285,7 +291,7 @@ class WriterPool:
         """Store ``batch``, waiting out outages; False if shutdown came first."""
         while True:
             try:
-                self._store(k, writer, batch.lines)
+                self._store(k, writer, batch)
             except StorageUnavailable as exc:
                 delay = backoff.next_delay()
                 self._outage(writer, exc, delay, first=backoff.attempt == 1)
@@ -303,21 +309,31 @@ class WriterPool:
                 self._recovered(writer)
             return True
 
-    def _store(self, k: int, writer: Writer, lines: list[str]) -> None:
-        """Write ``lines``; on rejection, split until each refused line stands alone."""
-        self._beats[k] = self._clock()
-        started = time.perf_counter()
-        try:
-            writer.write(lines)
-        except PointsRejected as exc:
-            if len(lines) == 1:
-                self._drop(writer, lines[0], exc.message)
-                return
-            middle = len(lines) // 2
-            self._store(k, writer, lines[:middle])
-            self._store(k, writer, lines[middle:])
-            return
-        self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+    def _store(self, k: int, writer: Writer, batch: Batch) -> None:
+        """Write ``batch``; on rejection, split until each refused line stands alone.
+
+        Raises:
+            StorageUnavailable: the pieces not yet written stay in ``batch.todo``.
+        """
+        todo = batch.todo if batch.todo is not None else [batch.lines]
+        batch.todo = todo
+        while todo:
+            lines = todo.pop()
+            self._beats[k] = self._clock()
+            started = time.perf_counter()
+            try:
+                writer.write(lines)
+            except PointsRejected as exc:
+                if len(lines) == 1:
+                    self._drop(writer, lines[0], exc.message)
+                    continue
+                middle = len(lines) // 2
+                todo += [lines[middle:], lines[:middle]]  # the first half next
+                continue
+            except StorageUnavailable:
+                todo.append(lines)
+                raise
+            self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
 
     def _done(self, batch: Batch) -> None:
         if batch.tokens:

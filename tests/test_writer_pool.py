@@ -39,16 +39,22 @@ class ScriptedWriter:
         self.calls: list[int] = []
         self.bad_seqs: set[int] = set()
         self.down = False
+        self.outage_after_refusal = 0
+        """How many writes fail (connection refused) after the next line refused alone."""
+        self._failing = 0
         self.lock = threading.Lock()
 
     def write(self, lines: Sequence[str]) -> None:
         with self.lock:
             self.calls.append(len(lines))
-            if self.down:
+            if self.down or self._failing:
+                self._failing = max(0, self._failing - 1)
                 raise StorageUnavailable("fake://", "connection refused")
             bad = [x for x in lines if any(f",seq={s}i " in x for s in self.bad_seqs)]
             self.stored.extend(x for x in lines if x not in bad)
             if bad:
+                if len(lines) == 1:
+                    self._failing, self.outage_after_refusal = self.outage_after_refusal, 0
                 raise PointsRejected(f"partial write: field type conflict dropped={len(bad)}")
 
     def ping(self) -> str:
@@ -178,6 +184,19 @@ def test_a_rejected_point_is_isolated_dead_lettered_and_the_rest_stored_and_acke
         assert ",seq=37i " in h.dead[0][0]
         assert "field type conflict" in h.dead[0][1]
         assert len(h.writer.calls) <= 2 * 7 + 1  # bisection, not one write per point
+
+
+def test_an_outage_while_splitting_does_not_dead_letter_a_refused_point_twice() -> None:
+    """Refused alone, then down once during the split: the retry resumes where it stopped."""
+    with harness(max_points=1000, max_delay_ms=50, writers=1) as h:
+        h.writer.bad_seqs = {0}
+        h.writer.outage_after_refusal = 1
+        h.submit(*range(8))
+        h.wait_acked(list(range(8)))
+        assert sorted(set(h.writer.stored_seqs())) == list(range(1, 8))
+        assert [reason for _, reason in h.dead] == ["partial write: field type conflict dropped=1"]
+        assert h.metrics.snapshot().points_rejected == 1
+        assert h.metrics.snapshot().storage_retries >= 1
 
 
 def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
