@@ -169,6 +169,7 @@ class WriterPool:
         self._ready: deque[Batch] = deque()
         self._messages = 0
         self._points = 0
+        self._blocked = 0
         self._stopping = False
         self._deadline = 0.0
         self._outage_since: float | None = None
@@ -187,6 +188,12 @@ class WriterPool:
         with self._cond:
             return self._messages, self._points
 
+    @property
+    def blocked_submits(self) -> int:
+        """How many :meth:`submit` calls are waiting for room right now."""
+        with self._cond:
+            return self._blocked
+
     def start(self) -> None:
         """Start the writer threads."""
         for thread in self._threads:
@@ -199,8 +206,10 @@ class WriterPool:
         taking the message, once :meth:`close` has begun: the caller must not ack it.
         """
         with self._cond:
+            self._blocked += 1
             while self._full() and not self._stopping:
                 self._cond.wait()
+            self._blocked -= 1
             if self._stopping:
                 return False
             self._take(lines, token)

@@ -136,6 +136,13 @@ class Harness:
         with self.lock:
             return sorted(self.acks)
 
+    def wait_blocked(self, count: int = 1) -> None:
+        wait_until(
+            lambda: self.pool.blocked_submits == count,
+            timeout=TIMEOUT,
+            what=f"{count} submit blocked",
+        )
+
     def wait_acked(self, tokens: list[int]) -> None:
         wait_until(lambda: self.acked() == sorted(tokens), timeout=TIMEOUT, what=f"{tokens} acked")
 
@@ -205,8 +212,8 @@ def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
         h.submit(1, 2, 3)
         blocked = threading.Thread(target=h.submit, args=(4,))
         blocked.start()
-        blocked.join(0.3)
-        assert blocked.is_alive()
+        h.wait_blocked()
+        assert h.pool.unacked == (3, 3)
         h.writer.down = False
         blocked.join(TIMEOUT)
         h.wait_acked([1, 2, 3, 4])
@@ -218,8 +225,7 @@ def test_submit_blocks_at_the_point_cap_whatever_the_message_count() -> None:
         assert h.pool.submit([line(k) for k in range(10)], 1)
         blocked = threading.Thread(target=h.pool.submit, args=([line(99)], 2))
         blocked.start()
-        blocked.join(0.3)
-        assert blocked.is_alive()
+        h.wait_blocked()
         assert h.pool.unacked == (1, 10)
         h.writer.down = False
         blocked.join(TIMEOUT)
@@ -259,7 +265,7 @@ def test_close_releases_a_blocked_submit() -> None:
     results: list[bool] = []
     blocked = threading.Thread(target=lambda: results.append(h.pool.submit([line(2)], 2)))
     blocked.start()
-    blocked.join(0.2)
+    h.wait_blocked()
     h.pool.close(0.2)
     blocked.join(TIMEOUT)
     assert results == [False]
