@@ -155,6 +155,10 @@ class CollectorSettings(StrictModel):
         default=7 * 24 * 3600,
         description="how long the broker keeps our session (and queues for us) while we are away",
     )
+    presence_interval_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=10.0,
+        description="how often the retained online presence is published afresh (fresh ts)",
+    )
     influxdb: InfluxSettings = Field(default_factory=InfluxV1Settings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)

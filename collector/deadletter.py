@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from collector.config import DeadLetterSettings
+    from collector.plausibility import Refusal
 
 MEASUREMENT: Final = DEAD_LETTER
 STORAGE_REFUSED: Final = "storage_refused"
@@ -82,9 +83,15 @@ class DeadLetters:
         text = payload[: self._max_payload * 4].decode("utf-8", errors="replace")
         return self._record(reason, detail, {"topic": topic, "payload": self._cut(text)})
 
-    def reading(self, topic: str, seq: int, ts: int, reason: str, detail: str) -> str:
+    def reading(self, topic: str, refusal: Refusal, *, historical: bool) -> str:
         """The dead letter of one refused reading of an otherwise valid message."""
-        return self._record(reason, detail, {"topic": topic, "seq": seq, "reading_ts": ts})
+        del historical
+        extra: dict[str, FieldValue] = {
+            "topic": topic,
+            "seq": refusal.seq,
+            "reading_ts": refusal.ts,
+        }
+        return self._record(refusal.reason, refusal.detail, extra)
 
     def point(self, line: str, detail: str) -> str:
         """The dead letter of a point storage refused (``line`` is the point)."""

@@ -35,6 +35,8 @@ class Snapshot:
         storage_retries: writes that failed for a retryable reason and were retried.
         points_rejected: points InfluxDB refused on their own (dropped, dead-lettered).
         messages_acked: messages acknowledged to the broker after storage.
+        readings_confirmed: readings confirmed to their gateways in receipts (stored,
+            or dead-lettered), duplicates included.
         unacked: messages held right now, received but not yet acknowledged.
         unacked_points: points held right now.
     """
@@ -50,6 +52,7 @@ class Snapshot:
     storage_retries: int = 0
     points_rejected: int = 0
     messages_acked: int = 0
+    readings_confirmed: int = 0
     unacked: int = 0
     unacked_points: int = 0
 
@@ -90,6 +93,7 @@ class Metrics:
         self._storage_retries = 0
         self._points_rejected = 0
         self._acked = 0
+        self._confirmed = 0
         self._unacked = 0
         self._unacked_points = 0
 
@@ -132,6 +136,11 @@ class Metrics:
         with self._lock:
             self._acked += count
 
+    def readings_confirmed(self, count: int) -> None:
+        """Count ``count`` readings confirmed to their gateways."""
+        with self._lock:
+            self._confirmed += count
+
     def set_unacked(self, messages: int, points: int = 0) -> None:
         """Record how many messages (and points) are held unacknowledged right now."""
         with self._lock:
@@ -153,6 +162,7 @@ class Metrics:
                 storage_retries=self._storage_retries,
                 points_rejected=self._points_rejected,
                 messages_acked=self._acked,
+                readings_confirmed=self._confirmed,
                 unacked=self._unacked,
                 unacked_points=self._unacked_points,
             )

@@ -1,7 +1,8 @@
 """The collector's own metrics as a ``collector_stats`` point, written every few seconds.
 
 Tag ``collector`` (the instance id). Fields, totals since the process started unless
-said otherwise: ``messages_in``, ``messages_acked``, ``readings_written`` (points,
+said otherwise: ``messages_in``, ``messages_acked``, ``readings_confirmed`` (in
+receipts to the gateways), ``readings_written`` (points,
 including dead letters and these stats), ``writes``, ``write_ms_mean`` and
 ``batch_points_mean`` (since the previous stats point), ``write_ms_max`` and
 ``batch_points_max`` (since start), ``storage_retries``,
@@ -31,6 +32,7 @@ def stats_line(collector_id: str, now: Snapshot, before: Snapshot | None, time_n
     fields: dict[str, FieldValue] = {
         "messages_in": now.messages_received,
         "messages_acked": now.messages_acked,
+        "readings_confirmed": now.readings_confirmed,
         "readings_written": now.readings_written,
         "writes": now.writes,
         "write_ms_mean": seconds / writes * 1000 if writes else 0.0,

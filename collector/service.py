@@ -91,7 +91,7 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
 
         pool = WriterPool(
             writers,
-            subscriber.ack,
+            subscriber.stored,
             settings.batch,
             metrics,
             dead_letter=dead_letter,

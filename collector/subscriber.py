@@ -11,11 +11,20 @@ The session (MQTT v5):
 - manual acks: a message is acked by a writer thread after the write containing its
   lines succeeded (:mod:`collector.writer_pool`). A refused message becomes a dead letter
   (:mod:`collector.deadletter`) and is acked once that is stored;
+- receipts: right before those acks, the readings the write stored (or dead-lettered) are
+  confirmed to their gateways (:mod:`collector.confirmations`, :mod:`pelangi.receipts`):
+  a :class:`~pelangi.receipts.StoredReceipt` on ``pelangi/<site>/<gateway>/stored``,
+  QoS 1, not retained. A message the broker sends again (a restart, a lost ack) is stored
+  and confirmed again: both are idempotent;
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
-  throttles batching; our own caps (in the pipeline) bound memory regardless;
-- presence: a retained :class:`~pelangi.liveness.CollectorState` ``online`` on every
-  connect, and the same with ``online: false`` as the Will (the broker publishes it if
-  we vanish) and explicitly at a clean shutdown (a clean DISCONNECT discards the Will).
+  throttles batching; our own caps (in the pool) bound memory regardless;
+- presence (:mod:`collector.presence`): a retained ``online`` on every connect and every
+  ``presence_interval_s``, the same with ``online: false`` as the Will (the broker
+  publishes it if we vanish) and explicitly at a clean shutdown (a clean DISCONNECT
+  discards the Will).
+
+The connection itself (reconnects with jittered backoff, deliberate reconnects, the
+presence timer) runs on our own network thread (:mod:`collector.session`).
 
 Acks name a message by its packet id, which only means something within the session
 that sent it. Each token therefore carries the session it came from
@@ -37,13 +46,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from collector.encoding import LineEncoder
+from collector.confirmations import receipts
+from collector.intake import Intake
 from collector.mqtt_client import tuned_client
-from collector.plausibility import TimeWindow
-from collector.validation import validate
-from pelangi.errors import PayloadError, RejectReason
-from pelangi.liveness import CollectorState
-from pelangi.mqtt import disconnect_and_stop
+from collector.presence import presence_payload, presence_properties
+from collector.session import NetworkThread
+from collector.writer_pool import Delivery
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import collector_state_topic
 
@@ -54,19 +62,28 @@ if TYPE_CHECKING:
     from paho.mqtt.reasoncodes import ReasonCode
 
     from collector.config import CollectorSettings
+    from collector.confirmations import Confirm
     from collector.deadletter import DeadLetters
     from collector.metrics import Metrics
     from collector.writer_pool import Token
 
 log = logging.getLogger(__name__)
 
-_MAX_LOGGED_TOPIC: Final = 200
 _RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
 _OFFLINE_PUBLISH_TIMEOUT_S: Final = 2.0
+QOS: Final = 1
+RECEIPT_PAUSE_S: Final = 60.0
+"""How long receipts are withheld after the broker refused one of our messages.
+
+Mosquitto answers a PUBLISH its ACL denies with reason 135 *and drops the connection*
+(which fires our Will): a collector whose receipts the ACL refuses (an ACL from before
+receipts) would lose its connection after every write, and every agent would see it
+offline. Withholding receipts keeps it connected and storing; agents that wait for
+receipts send their readings again meanwhile (harmless: writes are idempotent)."""
 
 
 class Subscriber:
-    """Receives messages over MQTT, turns them into lines (or dead letters), hands them on."""
+    """Receives messages over MQTT, hands them on, confirms and acks what was stored."""
 
     def __init__(  # noqa: PLR0913 - collaborators, named at the one call site
         self,
@@ -84,49 +101,59 @@ class Subscriber:
             settings: the collector configuration (broker, client id, subscription).
             metrics: counters to update.
             dead_letters: makes the dead-letter lines of refused messages and readings.
-            clock: monotonic seconds (for the rate limit on rejection log lines).
-            wall_clock_ns: the clock readings' timestamps are checked against.
+            clock: monotonic seconds (reconnect pacing, rejection log rate limit).
+            wall_clock_ns: the clock of readings' plausibility, receipts and presence.
             on_crash: called if handling a message fails unexpectedly (a bug), so the
                 service stops and is restarted rather than running on half-broken.
         """
         self._settings = settings
         self._metrics = metrics
-        self._window = TimeWindow(settings.validity)
-        self._encoder = LineEncoder()
-        self._dead = dead_letters
-        self._clock = clock
+        self._intake = Intake(
+            settings.validity, metrics, dead_letters, clock=clock, wall_clock_ns=wall_clock_ns
+        )
         self._wall_clock_ns = wall_clock_ns
         self._on_crash = on_crash
         self._address = settings.mqtt.address
         self._state_topic = collector_state_topic(settings.collector_id)
+        self._presence_props = presence_properties(settings.presence_interval_s)
         self._client = tuned_client(settings.mqtt, settings.client_id)
+        self._client.on_pre_connect = self._before_connect
         self._client.on_connect = self._on_connect
-        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
         self._client.on_fast_message = self._on_fast_message
-        self._client.will_set(self._state_topic, self._presence(online=False), qos=1, retain=True)
         self._lock = threading.Lock()
         self._session = 0
         self._held: set[int] = set()
-        self._deliver: Callable[[Sequence[str], Token | None], bool] | None = None
+        self._deliver: Callable[[Delivery], bool] | None = None
         self._accepting = False
         self._closing = False
         self._connected = threading.Event()
-        self._reject_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
+        self._refusal_log = ThrottledLog(log, burst=1, interval_s=300.0, clock=clock)
+        self._clock = clock
+        self._receipts_from = 0.0
+        self._lost_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
+        self._network = NetworkThread(self._client, settings.mqtt, clock=clock)
+        self._network.every(settings.presence_interval_s, self._announce)
 
     @property
     def connected(self) -> bool:
         """Whether the broker has accepted our connection (and not lost it since)."""
         return self._connected.is_set()
 
-    def start(self, deliver: Callable[[Sequence[str], Token | None], bool]) -> None:
+    @property
+    def network(self) -> NetworkThread:
+        """The MQTT network thread (for the watchdog)."""
+        return self._network
+
+    def start(self, deliver: Callable[[Delivery], bool]) -> None:
         """Connect (retrying in the background until the broker answers) and consume.
 
         Args:
-            deliver: takes one message's lines and its ack token (None: no ack needed);
-                may block (backpressure); returns False if it did not take them.
+            deliver: takes one message (lines, ack token, confirmation); returns False
+                if it did not take it (the message then stays unacknowledged).
         """
         self._deliver = deliver
         self._accepting = True
@@ -141,10 +168,19 @@ class Subscriber:
             clean_start=False,
             properties=properties,
         )
-        self._client.loop_start()
+        self._network.start()
 
-    def ack(self, tokens: list[Token]) -> None:
-        """Acknowledge stored messages (called from a writer thread), as one write."""
+    def stored(self, tokens: Sequence[Token], confirms: Sequence[Confirm]) -> None:
+        """Confirm, then acknowledge, the messages of a stored write (on a writer thread)."""
+        if self._clock() < self._receipts_from:
+            confirms = ()  # withheld: see RECEIPT_PAUSE_S
+        for topic, payload in receipts(
+            confirms, self._settings.collector_id, self._wall_clock_ns()
+        ):
+            # Queued by paho if the connection is down, and sent on the next one.
+            self._client.publish(topic, payload, qos=QOS, retain=False)
+        if confirms:
+            self._metrics.readings_confirmed(sum(len(confirm.seqs) for confirm in confirms))
         with self._lock:
             session = self._session
             mids = [token & 0xFFFF for token in tokens if token >> 16 == session]
@@ -163,12 +199,16 @@ class Subscriber:
         self._closing = True
         if self._connected.is_set():
             info = self._client.publish(
-                self._state_topic, self._presence(online=False), qos=1, retain=True
+                self._state_topic,
+                self._presence(online=False),
+                qos=QOS,
+                retain=True,
+                properties=self._presence_props,
             )
             # Best effort: if the connection went meanwhile, the Will says it for us.
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(_OFFLINE_PUBLISH_TIMEOUT_S)
-        disconnect_and_stop(self._client)
+        self._network.stop()
         # paho closes the socket pair that wakes its loop only in Client.__del__. Our
         # callbacks and the client reference each other, and when the garbage collector
         # frees such a cycle it may finalise the sockets first: a ResourceWarning. paho
@@ -177,15 +217,36 @@ class Subscriber:
 
     def log_suppressed(self) -> None:
         """Log a summary of rejections not logged one by one in the last minute."""
-        self._reject_log.flush()
+        self._intake.log_suppressed()
 
     def _presence(self, *, online: bool) -> bytes:
-        state = CollectorState(
-            collector=self._settings.collector_id, online=online, ts=time.time_ns()
+        return presence_payload(
+            self._settings.collector_id, online=online, ts=self._wall_clock_ns()
         )
-        return state.model_dump_json().encode()
+
+    def _announce(self) -> None:
+        """Publish ``online`` afresh (network thread: on connect and every interval)."""
+        self._client.publish(
+            self._state_topic,
+            self._presence(online=True),
+            qos=QOS,
+            retain=True,
+            properties=self._presence_props,
+        )
 
     # -- paho callbacks (network thread) -------------------------------------------------
+
+    def _before_connect(self, client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
+        # The Will goes out with each CONNECT: give it the time of this connection.
+        client.will_set(
+            self._state_topic,
+            self._presence(online=False),
+            qos=QOS,
+            retain=True,
+            properties=presence_properties(
+                self._settings.presence_interval_s, PacketTypes.WILLMESSAGE
+            ),
+        )
 
     def _on_connect(
         self,
@@ -209,10 +270,10 @@ class Subscriber:
             self._settings.client_id,
             "session resumed" if flags.session_present else "new session",
         )
-        client.publish(self._state_topic, self._presence(online=True), qos=1, retain=True)
+        self._announce()
         # Retained readings (should an agent ever retain one) only on a new subscription,
         # not again at every reconnect.
-        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        options = SubscribeOptions(qos=QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
         client.subscribe(self._settings.subscribe_filter, options=options)
 
     def _on_subscribe(
@@ -235,8 +296,26 @@ class Subscriber:
             return
         log.info("subscribed to %s", self._settings.subscribe_filter)
 
-    def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
-        log.warning("cannot reach mqtt %s; retrying", self._address)
+    def _on_publish(
+        self,
+        _client: paho.Client,
+        _userdata: Any,  # noqa: ANN401 - paho's signature
+        _mid: int,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self._receipts_from = self._clock() + RECEIPT_PAUSE_S
+            self._refusal_log.log(
+                logging.ERROR,
+                "mqtt %s refused a message we published (%s); receipts are withheld for "
+                "%.0f s (gateways send their readings again meanwhile): check that the "
+                "broker's ACL lets user %s write pelangi/+/+/stored and pelangi-host/#",
+                self._address,
+                reason_code,
+                RECEIPT_PAUSE_S,
+                self._settings.mqtt.username or "(anonymous)",
+            )
 
     def _on_disconnect(
         self,
@@ -250,7 +329,12 @@ class Subscriber:
         if self._closing:
             log.info("disconnected from mqtt %s", self._address)
         else:
-            log.warning("lost connection to mqtt %s (%s); reconnecting", self._address, reason_code)
+            self._lost_log.log(
+                logging.WARNING,
+                "lost connection to mqtt %s (%s); reconnecting",
+                self._address,
+                reason_code,
+            )
 
     def _on_message(
         self,
@@ -262,7 +346,8 @@ class Subscriber:
         self._on_fast_message(message._topic, bytes(message.payload), message.mid, message.qos)  # noqa: SLF001
 
     def _on_fast_message(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
-        # paho lets an exception escape from here and its network thread dies with it.
+        # An exception escaping from here would break the connection (session.py): stop
+        # the service instead, so it is restarted rather than running half-broken.
         try:
             self._handle(topic, payload, mid, qos)
         except Exception as exc:
@@ -284,49 +369,10 @@ class Subscriber:
                     return  # a re-sent copy of a message we hold: its ack covers this one
                 self._held.add(mid)
                 token = self._session << 16 | mid
-        lines = self._lines(topic_bytes, payload)
-        if self._deliver is None or not self._deliver(lines, token):
+        lines, confirm = self._intake.take(topic_bytes, payload)
+        if self._deliver is None or not self._deliver(Delivery(lines, token, confirm)):
             with self._lock:
                 self._held.discard(mid)
-
-    def _lines(self, topic_bytes: bytes, payload: bytes) -> list[str]:
-        """The lines to store for one message: its readings, or its dead letter."""
-        try:
-            topic = topic_bytes.decode()
-        except UnicodeDecodeError:
-            # MQTT requires UTF-8 topics; a broker may still pass one on.
-            shown = topic_bytes.decode(errors="replace")
-            error = PayloadError(RejectReason.BAD_TOPIC, "the topic is not valid UTF-8")
-            return [self._reject(shown, payload, error)]
-        try:
-            envelope = validate(topic, payload)
-        except PayloadError as exc:
-            return [self._reject(topic, payload, exc)]
-        plausible, refused = self._window.split(envelope.readings, self._wall_clock_ns())
-        lines, unstorable = self._encoder.encode(envelope, plausible)
-        for refusal in (*refused, *unstorable):
-            self._metrics.reading_refused(refusal.reason)
-            lines.append(
-                self._dead.reading(topic, refusal.seq, refusal.ts, refusal.reason, refusal.detail)
-            )
-            self._log_reject(topic, refusal.reason, f"reading seq {refusal.seq}: {refusal.detail}")
-        return lines
-
-    def _reject(self, topic: str, payload: bytes, error: PayloadError) -> str:
-        self._metrics.message_rejected(error.reason)
-        self._log_reject(topic, error.reason, error.detail)
-        return self._dead.message(topic, payload, error.reason, error.detail)
-
-    def _log_reject(self, topic: str, reason: str, detail: str) -> None:
-        shown = topic if len(topic) <= _MAX_LOGGED_TOPIC else topic[:_MAX_LOGGED_TOPIC] + "..."
-        self._reject_log.log(
-            logging.WARNING,
-            "rejected message on %s because %s: %s",
-            shown,
-            reason,
-            detail,
-            key=reason,
-        )
 
 
 __all__ = ["Subscriber"]

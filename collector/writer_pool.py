@@ -8,10 +8,11 @@ Two layers:
   waited ``max_delay``). Time is passed in.
 - :class:`WriterPool` runs the policy with ``writers`` threads, each with its own
   connection (:class:`~collector.storage.base.Writer`). The MQTT thread calls
-  :meth:`WriterPool.submit` with one message's lines and its ack token; a writer takes a
-  sealed batch, stores it, and only then hands the batch's tokens to ``ack`` (in one
-  call: the subscriber sends them as one write). Batches may be stored out of order:
-  the broker tracks each message, not a position.
+  :meth:`WriterPool.submit` with one message's :class:`Delivery` (its lines, its ack
+  token, what to confirm to its gateway); a writer takes a sealed batch, stores it, and
+  only then hands the batch's tokens and confirmations to ``stored`` (in one call: the
+  subscriber publishes the receipts, then sends the acks as one write). Batches may be
+  stored out of order: the broker tracks each message, not a position.
 
 Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which blocks while
 either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from collector.config import BatchSettings
+    from collector.confirmations import Confirm
     from collector.metrics import Metrics
     from collector.storage.base import Writer
 
@@ -64,12 +66,25 @@ IDLE_WAKE_S = 1.0
 """Writers wake at least this often, so the watchdog sees them alive while idle."""
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message's share of the work."""
+
+    lines: Sequence[str]
+    """What to store: its readings, or the dead letters of what was refused."""
+    token: Token | None = None
+    """What acknowledging it takes (None: nothing, QoS 0)."""
+    confirm: Confirm | None = None
+    """What to confirm to its gateway once stored (None: nothing)."""
+
+
 @dataclass(slots=True)
 class Batch:
-    """Lines to write together and the tokens of the messages they complete."""
+    """Lines to write together, and the tokens and confirmations of the messages they complete."""
 
     lines: list[str] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
+    confirms: list[Confirm] = field(default_factory=list)
     messages: int = 0
     """Messages (with or without a token) whose lines are all in this batch."""
     since: float = 0.0
@@ -94,8 +109,9 @@ class Batcher:
         """Lines in the open (not yet sealed) batch."""
         return len(self._open.lines)
 
-    def add(self, lines: Sequence[str], token: Token | None, now: float) -> list[Batch]:
-        """Add one message's lines; return the batches this sealed (oldest first)."""
+    def add(self, delivery: Delivery, now: float) -> list[Batch]:
+        """Add one message; return the batches this sealed (oldest first)."""
+        lines = delivery.lines
         sealed: list[Batch] = []
         batch = self._open
         if batch.lines and len(batch.lines) + len(lines) > self.max_points:
@@ -105,8 +121,10 @@ class Batcher:
             batch.since = now
         batch.lines.extend(lines)
         batch.messages += 1
-        if token is not None:
-            batch.tokens.append(token)
+        if delivery.token is not None:
+            batch.tokens.append(delivery.token)
+        if delivery.confirm is not None:
+            batch.confirms.append(delivery.confirm)
         if len(batch.lines) >= self.max_points:
             sealed.append(batch)
             self._open = Batch()
@@ -132,7 +150,7 @@ class WriterPool:
     def __init__(  # noqa: PLR0913 - collaborators, then keyword-only tuning
         self,
         writers: Sequence[Writer],
-        ack: Callable[[list[Token]], None],
+        stored: Callable[[list[Token], list[Confirm]], None],
         batch: BatchSettings,
         metrics: Metrics,
         *,
@@ -145,7 +163,8 @@ class WriterPool:
 
         Args:
             writers: one per writer thread (each holds its own connection).
-            ack: acknowledges the messages of a stored batch (called on a writer thread).
+            stored: confirms and acknowledges the messages of a stored batch (called on
+                a writer thread with the batch's tokens and confirmations).
             batch: batch size and delay, the caps, the number of writers.
             metrics: counters to update.
             dead_letter: called with ``(line, reason)`` for every line storage refused on
@@ -156,7 +175,7 @@ class WriterPool:
                 service can stop and be restarted instead of silently stalling.
         """
         self._writers = list(writers)
-        self._ack = ack
+        self._stored = stored
         self._metrics = metrics
         self._dead_letter = dead_letter
         self._clock = clock
@@ -199,11 +218,11 @@ class WriterPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, lines: Sequence[str], token: Token | None) -> bool:
-        """Hand over one message's lines; block while a cap is reached.
+    def submit(self, delivery: Delivery) -> bool:
+        """Hand over one message; block while a cap is reached.
 
-        ``token`` None means the message needs no ack (QoS 0). Returns False, without
-        taking the message, once :meth:`close` has begun: the caller must not ack it.
+        Returns False, without taking the message, once :meth:`close` has begun: the
+        caller must not ack it.
         """
         with self._cond:
             self._blocked += 1
@@ -212,28 +231,28 @@ class WriterPool:
             self._blocked -= 1
             if self._stopping:
                 return False
-            self._take(lines, token)
+            self._take(delivery)
         return True
 
     def add_internal(self, lines: Sequence[str]) -> None:
         """Queue lines that belong to no message (dead letters, own metrics); never blocks."""
         with self._cond:
             if not self._stopping:
-                self._take(lines, None)
+                self._take(Delivery(lines))
 
     def _full(self) -> bool:
         # A message bigger than the whole point cap still passes when nothing else is held.
         return self._messages >= self._max_messages or self._points >= self._max_points
 
-    def _take(self, lines: Sequence[str], token: Token | None) -> None:
+    def _take(self, delivery: Delivery) -> None:
         self._messages += 1
-        self._points += len(lines)
+        self._points += len(delivery.lines)
         self._metrics.set_unacked(self._messages, self._points)
-        sealed = self._batcher.add(lines, token, self._clock())
+        sealed = self._batcher.add(delivery, self._clock())
         if sealed:
             self._ready.extend(sealed)
             self._cond.notify_all()
-        elif self._batcher.open_points == len(lines):
+        elif self._batcher.open_points == len(delivery.lines):
             self._cond.notify_all()  # a new open batch: writers must time its delay
 
     # -- the watchdog's view ------------------------------------------------------------
@@ -345,8 +364,8 @@ class WriterPool:
             self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
 
     def _done(self, batch: Batch) -> None:
-        if batch.tokens:
-            self._ack(batch.tokens)
+        if batch.tokens or batch.confirms:
+            self._stored(batch.tokens, batch.confirms)
         with self._cond:
             self._messages -= batch.messages
             self._points -= len(batch.lines)
@@ -397,4 +416,4 @@ class WriterPool:
             )
 
 
-__all__ = ["Batch", "Batcher", "Token", "WriterPool"]
+__all__ = ["Batch", "Batcher", "Delivery", "Token", "WriterPool"]

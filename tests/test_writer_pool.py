@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from collector.config import BatchSettings
+from collector.confirmations import Confirm
 from collector.errors import PointsRejected, StorageUnavailable
 from collector.metrics import Metrics
-from collector.writer_pool import Batcher, Token, WriterPool
+from collector.writer_pool import Batcher, Delivery, Token, WriterPool
 from pelangi.backoff import Backoff
 from sandbox.waiting import wait_until
 
@@ -74,8 +75,8 @@ class ScriptedWriter:
 def test_a_batch_is_due_after_max_delay_from_its_first_line() -> None:
     batcher = Batcher(max_points=100, max_delay_s=0.2)
     assert batcher.next_due() is None
-    assert batcher.add([line(1)], 1, now=10.0) == []
-    assert batcher.add([line(2)], 2, now=10.1) == []
+    assert batcher.add(Delivery([line(1)], 1), now=10.0) == []
+    assert batcher.add(Delivery([line(2)], 2), now=10.1) == []
     assert batcher.next_due() == 10.2
     sealed = batcher.seal()
     assert sealed is not None
@@ -85,18 +86,18 @@ def test_a_batch_is_due_after_max_delay_from_its_first_line() -> None:
 
 def test_a_full_batch_is_sealed_at_once_and_a_message_is_never_split() -> None:
     batcher = Batcher(max_points=5, max_delay_s=10)
-    assert batcher.add([line(k) for k in range(3)], 1, now=0) == []
-    sealed = batcher.add([line(k) for k in range(3, 6)], 2, now=0)
+    assert batcher.add(Delivery([line(k) for k in range(3)], 1), now=0) == []
+    sealed = batcher.add(Delivery([line(k) for k in range(3, 6)], 2), now=0)
     assert [(len(b.lines), b.tokens) for b in sealed] == [(3, [1])]
-    big = batcher.add([line(k) for k in range(6, 14)], 3, now=0)
+    big = batcher.add(Delivery([line(k) for k in range(6, 14)], 3), now=0)
     assert [(len(b.lines), b.tokens) for b in big] == [(3, [2]), (8, [3])]
     assert batcher.open_points == 0
 
 
 def test_messages_without_token_or_lines_still_count() -> None:
     batcher = Batcher(max_points=5, max_delay_s=1)
-    batcher.add([], 7, now=0)
-    batcher.add([line(1)], None, now=0)
+    batcher.add(Delivery([], 7), now=0)
+    batcher.add(Delivery([line(1)], None), now=0)
     sealed = batcher.seal()
     assert sealed is not None
     assert (sealed.lines, sealed.tokens, sealed.messages) == ([line(1)], [7], 2)
@@ -110,13 +111,14 @@ class Harness:
         settings = {"max_points": 100, "max_delay_ms": 20, "writers": 2} | batch
         self.writer = ScriptedWriter()
         self.acks: list[Token] = []
+        self.confirmed: list[int] = []
         self.dead: list[tuple[str, str]] = []
         self.metrics = Metrics()
         self.lock = threading.Lock()
         rng = random.Random(7)  # noqa: S311 - not crypto
         self.pool = WriterPool(
             [self.writer] * settings["writers"],
-            self._ack,
+            self._stored,
             BatchSettings.model_validate(settings),
             self.metrics,
             dead_letter=lambda x, reason: self.dead.append((x, reason)),
@@ -124,13 +126,14 @@ class Harness:
         )
         self.pool.start()
 
-    def _ack(self, tokens: list[Token]) -> None:
+    def _stored(self, tokens: list[Token], confirms: list[Confirm]) -> None:
         with self.lock:
             self.acks.extend(tokens)
+            self.confirmed.extend(seq for confirm in confirms for seq in confirm.seqs)
 
     def submit(self, *seqs: int) -> None:
         for seq in seqs:
-            assert self.pool.submit([line(seq)], seq)
+            assert self.pool.submit(Delivery([line(seq)], seq, Confirm("s", "g", (seq,))))
 
     def acked(self) -> list[Token]:
         with self.lock:
@@ -161,6 +164,7 @@ def test_stores_then_acks_every_message_with_two_writers() -> None:
         h.submit(*range(1, 96))
         h.wait_acked(list(range(1, 96)))
         assert h.writer.stored_seqs() == list(range(1, 96))
+        assert sorted(h.confirmed) == list(range(1, 96))
         assert max(h.writer.calls) <= 10
         assert h.pool.unacked == (0, 0)
         assert h.metrics.snapshot().readings_written == 95
@@ -174,9 +178,11 @@ def test_unavailable_storage_acks_nothing_retries_and_resumes_without_loss() -> 
             lambda: h.metrics.snapshot().storage_retries >= 3, timeout=TIMEOUT, what="retries"
         )
         assert h.acked() == []
+        assert h.confirmed == []
         assert h.pool.unacked == (3, 3)
         h.writer.down = False
         h.wait_acked([1, 2, 3])
+        assert sorted(h.confirmed) == [1, 2, 3]
         assert h.writer.stored_seqs() == [1, 2, 3]
 
 
@@ -222,8 +228,8 @@ def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
 def test_submit_blocks_at_the_point_cap_whatever_the_message_count() -> None:
     with harness(max_points=10, max_unacked_points=10) as h:
         h.writer.down = True
-        assert h.pool.submit([line(k) for k in range(10)], 1)
-        blocked = threading.Thread(target=h.pool.submit, args=([line(99)], 2))
+        assert h.pool.submit(Delivery([line(k) for k in range(10)], 1))
+        blocked = threading.Thread(target=h.pool.submit, args=(Delivery([line(99)], 2),))
         blocked.start()
         h.wait_blocked()
         assert h.pool.unacked == (1, 10)
@@ -247,7 +253,7 @@ def test_close_stores_what_is_held_then_refuses_new_messages() -> None:
     h.submit(1, 2)
     assert h.pool.close(5.0) == 0
     assert h.acked() == [1, 2]
-    assert h.pool.submit([line(3)], 3) is False
+    assert h.pool.submit(Delivery([line(3)], 3)) is False
 
 
 def test_close_gives_up_after_its_timeout_when_storage_stays_down() -> None:
@@ -263,7 +269,7 @@ def test_close_releases_a_blocked_submit() -> None:
     h.writer.down = True
     h.submit(1)
     results: list[bool] = []
-    blocked = threading.Thread(target=lambda: results.append(h.pool.submit([line(2)], 2)))
+    blocked = threading.Thread(target=lambda: results.append(h.pool.submit(Delivery([line(2)], 2))))
     blocked.start()
     h.wait_blocked()
     h.pool.close(0.2)
