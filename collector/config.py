@@ -14,7 +14,7 @@ from pydantic import Discriminator, Field, SecretStr, Tag, model_validator
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
 from pelangi.mqtt import MqttSettings
-from pelangi.payloads import Ident
+from pelangi.payloads import MAX_PAYLOAD_BYTES, Ident
 from pelangi.topics import reading_filter
 
 _URL_PATTERN = r"^https?://[^\s/]+(/[^\s]*)?$"
@@ -131,8 +131,11 @@ class DeadLetterSettings(StrictModel):
     )
     max_bytes: Annotated[int, Field(ge=4096)] = 10 * 1024 * 1024
     backups: Annotated[int, Field(ge=1, le=100)] = 5
-    max_payload_chars: Annotated[int, Field(ge=0, le=65_536)] = Field(
-        default=2048, description="how much of a refused payload is kept with its reason"
+    max_payload_chars: Annotated[int, Field(ge=0, le=16 * 1024 * 1024)] = Field(
+        default=MAX_PAYLOAD_BYTES,
+        description="how much of a refused payload (or point) the dead_letter measurement "
+        "keeps, in pieces of at most 60,000 bytes; the default keeps every message the "
+        "contract accepts whole (for a replay); the log file always keeps everything",
     )
 
 
