@@ -2,7 +2,7 @@
 
 Every message that carries sequence numbers yields a :class:`Confirm`: the gateway it
 came from and the ``seq`` of every reading in it. A message is never split across writes
-(:class:`collector.writer_pool.Batcher`), so once the write holding a message's lines
+(:class:`collector.batching.Batcher`), so once the write holding a message's lines
 succeeded, its readings, or their dead letters, are stored, and its :class:`Confirm`
 goes into the receipts of that write (:func:`receipts`), one
 :class:`~pelangi.receipts.StoredReceipt` per gateway (more if it needs more than

@@ -1,7 +1,7 @@
 """One MQTT message in, what to store and what to confirm out. No network, no storage.
 
 :meth:`Intake.take` turns a message's topic and payload into a
-:class:`~collector.writer_pool.Delivery`'s content: the lines to store (its readings, or
+:class:`~collector.batching.Delivery`'s content: the lines to store (its readings, or
 the dead letters of what was refused, see :mod:`collector.deadletter`) and the
 :class:`~collector.confirmations.Confirm` of the readings it carried (None when nothing
 can be confirmed). Steps: the contract (:mod:`collector.validation`), the time window

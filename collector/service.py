@@ -84,10 +84,10 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
         _check_storage(writers[0])
         subscriber = Subscriber(settings, metrics, dead, on_crash=crashed)
 
-        def dead_letter(line: str, reason: str) -> None:
+        def dead_letter(line: str, reason: str) -> str | None:
             letter = dead.point(line, reason)  # logged to the dead-letter file in any case
-            if not line.startswith(f"{DEAD_LETTER},"):
-                pool.add_internal([letter])
+            # A refused dead letter gets no dead letter of its own (no endless chain).
+            return None if line.startswith(f"{DEAD_LETTER},") else letter
 
         pool = WriterPool(
             writers,
@@ -150,6 +150,8 @@ def _until_stopped(  # noqa: PLR0913 - the running parts, passed in by run()
             next_log += log_interval_s
             subscriber.log_suppressed()
             log.info("so far: %s", snapshot.summary())
+    # The last counters, stored with what is held at shutdown (if time allows).
+    pool.add_internal([stats_line(settings.collector_id, metrics.snapshot(), previous, clock())])
 
 
 def _check_storage(writer: Writer) -> None:

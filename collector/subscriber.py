@@ -46,12 +46,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.batching import Delivery
 from collector.confirmations import receipts
 from collector.intake import Intake
 from collector.mqtt_client import tuned_client
 from collector.presence import presence_payload, presence_properties
 from collector.session import NetworkThread
-from collector.writer_pool import Delivery
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import collector_state_topic
 
@@ -61,11 +61,11 @@ if TYPE_CHECKING:
     import paho.mqtt.client as paho
     from paho.mqtt.reasoncodes import ReasonCode
 
+    from collector.batching import Token
     from collector.config import CollectorSettings
     from collector.confirmations import Confirm
     from collector.deadletter import DeadLetters
     from collector.metrics import Metrics
-    from collector.writer_pool import Token
 
 log = logging.getLogger(__name__)
 

@@ -1,27 +1,22 @@
 """Batching, writing and acknowledging: a message is acknowledged only once it is stored.
 
-Two layers:
-
-- :class:`Batcher` is the batching policy, pure and single-threaded: it gathers the lines
-  of received messages into batches of at most ``max_points`` lines (a message is never
-  split across batches) and says when the open batch is due (full, or its oldest line
-  waited ``max_delay``). Time is passed in.
-- :class:`WriterPool` runs the policy with ``writers`` threads, each with its own
-  connection (:class:`~collector.storage.base.Writer`). The MQTT thread calls
-  :meth:`WriterPool.submit` with one message's :class:`Delivery` (its lines, its ack
-  token, what to confirm to its gateway); a writer takes a sealed batch, stores it, and
-  only then hands the batch's tokens and confirmations to ``stored`` (in one call: the
-  subscriber publishes the receipts, then sends the acks as one write). Batches may be
-  stored out of order: the broker tracks each message, not a position.
+:class:`WriterPool` runs the batching policy (:mod:`collector.batching`) with ``writers``
+threads, each with its own
+each with its own connection (:class:`~collector.storage.base.Writer`). The MQTT thread
+calls :meth:`WriterPool.submit` with one message's :class:`~collector.batching.Delivery`
+(its lines, its ack token, what to confirm to its gateway); a writer takes a sealed batch,
+stores it, and only then hands the batch's tokens and confirmations to ``stored`` (in one
+call: the subscriber publishes the receipts, then sends the acks as one write). Batches
+may be stored out of order: the broker tracks each message, not a position.
 
 Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which blocks while
 either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
 between submit and ack. A blocked submit holds up paho's network thread, so the
 collector stops reading its socket and TCP pushes back on the broker, which keeps the
 rest in the session. (Receive Maximum alone does not bound it: the broker overshoots
-it once acks flow.) Lines that belong to no message (dead letters of refused points,
-the collector's own metrics) are never blocked, to keep writers from waiting on
-themselves; they are few and are counted against the cap all the same.
+it once acks flow.) Lines that belong to no message (the collector's own metrics) are
+never blocked, to keep writers from waiting on themselves; they are few and are counted
+against the cap all the same.
 
 What a failed write does:
 
@@ -29,11 +24,19 @@ What a failed write does:
   nothing, and retries after a capped, jittered backoff; other batches queue behind it
   until the caps are reached. Nothing is ever dropped for being late.
 - :class:`~collector.errors.PointsRejected`: the batch is split in halves and each half
-  written again, down to single lines; only a line refused on its own is dropped and
-  handed to ``dead_letter`` with InfluxDB's reason. Rewriting the halves is harmless:
-  the same reading is the same point (see :mod:`collector.storage.points`). If storage
-  becomes unavailable while a batch is being split, the retry resumes with the pieces
-  not yet written: a line already refused is not refused (and dead-lettered) twice.
+  written again, down to single lines; only a line refused on its own is dropped, and
+  ``dead_letter`` turns it (with InfluxDB's reason) into a dead-letter line, which is
+  written *as part of the same batch*: the batch's messages are acked (and confirmed)
+  only once their readings or their dead letters are stored. Rewriting the halves is
+  harmless: the same reading is the same point (see :mod:`collector.storage.points`).
+  If storage becomes unavailable while a batch is being split, the retry resumes with
+  the pieces not yet written: a line already refused is not refused (and
+  dead-lettered) twice.
+
+At shutdown (:meth:`WriterPool.close`) the writers go on storing what is held, the open
+batch included, until it is all stored or the time given is up; whatever is left then is
+unacknowledged, so the broker sends it again to the next start. Nothing that was acked
+waits anywhere.
 """
 
 from __future__ import annotations
@@ -42,9 +45,9 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from collector.batching import Batch, Batcher, Delivery, Token
 from collector.errors import PointsRejected, StorageUnavailable
 from pelangi.backoff import Backoff
 from pelangi.throttle import ThrottledLog
@@ -59,89 +62,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Token = int
-"""What acknowledging one message takes; opaque here (the subscriber defines it)."""
-
 IDLE_WAKE_S = 1.0
 """Writers wake at least this often, so the watchdog sees them alive while idle."""
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message's share of the work."""
-
-    lines: Sequence[str]
-    """What to store: its readings, or the dead letters of what was refused."""
-    token: Token | None = None
-    """What acknowledging it takes (None: nothing, QoS 0)."""
-    confirm: Confirm | None = None
-    """What to confirm to its gateway once stored (None: nothing)."""
-
-
-@dataclass(slots=True)
-class Batch:
-    """Lines to write together, and the tokens and confirmations of the messages they complete."""
-
-    lines: list[str] = field(default_factory=list)
-    tokens: list[Token] = field(default_factory=list)
-    confirms: list[Confirm] = field(default_factory=list)
-    messages: int = 0
-    """Messages (with or without a token) whose lines are all in this batch."""
-    since: float = 0.0
-    """When its first line arrived (monotonic seconds)."""
-    todo: list[list[str]] | None = None
-    """Pieces still to write, the next last (None: not begun). A write that fails part
-    way keeps the rest here, so a retry resumes instead of writing (and dead-lettering)
-    again what is already done."""
-
-
-class Batcher:
-    """Gathers lines into batches (pure; see the module docstring)."""
-
-    def __init__(self, max_points: int, max_delay_s: float) -> None:
-        """Seal a batch at ``max_points`` lines or ``max_delay_s`` after its first line."""
-        self.max_points = max_points
-        self.max_delay_s = max_delay_s
-        self._open = Batch()
-
-    @property
-    def open_points(self) -> int:
-        """Lines in the open (not yet sealed) batch."""
-        return len(self._open.lines)
-
-    def add(self, delivery: Delivery, now: float) -> list[Batch]:
-        """Add one message; return the batches this sealed (oldest first)."""
-        lines = delivery.lines
-        sealed: list[Batch] = []
-        batch = self._open
-        if batch.lines and len(batch.lines) + len(lines) > self.max_points:
-            sealed.append(batch)
-            batch = self._open = Batch()
-        if not batch.lines and not batch.messages:
-            batch.since = now
-        batch.lines.extend(lines)
-        batch.messages += 1
-        if delivery.token is not None:
-            batch.tokens.append(delivery.token)
-        if delivery.confirm is not None:
-            batch.confirms.append(delivery.confirm)
-        if len(batch.lines) >= self.max_points:
-            sealed.append(batch)
-            self._open = Batch()
-        return sealed
-
-    def next_due(self) -> float | None:
-        """When the open batch must be sealed (None while it is empty)."""
-        if not self._open.messages:
-            return None
-        return self._open.since + self.max_delay_s
-
-    def seal(self) -> Batch | None:
-        """Seal and return the open batch whatever its age (None if empty)."""
-        if not self._open.messages:
-            return None
-        batch, self._open = self._open, Batch()
-        return batch
 
 
 class WriterPool:
@@ -154,7 +76,7 @@ class WriterPool:
         batch: BatchSettings,
         metrics: Metrics,
         *,
-        dead_letter: Callable[[str, str], None] | None = None,
+        dead_letter: Callable[[str, str], str | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff: Callable[[], Backoff] = Backoff,
         on_crash: Callable[[BaseException], None] | None = None,
@@ -168,7 +90,8 @@ class WriterPool:
             batch: batch size and delay, the caps, the number of writers.
             metrics: counters to update.
             dead_letter: called with ``(line, reason)`` for every line storage refused on
-                its own (after it is dropped, logged and counted).
+                its own (after it is dropped, logged and counted); returns the dead-letter
+                line to store in its place (None: nothing).
             clock: monotonic seconds.
             backoff: makes one retry schedule per writer.
             on_crash: called if a writer dies of an unexpected error (a bug), so the
@@ -235,10 +158,12 @@ class WriterPool:
         return True
 
     def add_internal(self, lines: Sequence[str]) -> None:
-        """Queue lines that belong to no message (dead letters, own metrics); never blocks."""
+        """Queue lines that belong to no message (own metrics); never blocks.
+
+        Also while :meth:`close` runs: they are stored if time allows.
+        """
         with self._cond:
-            if not self._stopping:
-                self._take(Delivery(lines))
+            self._take(Delivery(lines))
 
     def _full(self) -> bool:
         # A message bigger than the whole point cap still passes when nothing else is held.
@@ -353,7 +278,9 @@ class WriterPool:
                 writer.write(lines)
             except PointsRejected as exc:
                 if len(lines) == 1:
-                    self._drop(writer, lines[0], exc.message)
+                    letter = self._drop(writer, lines[0], exc.message)
+                    if letter is not None:
+                        todo.append([letter])  # stored before the batch is done
                     continue
                 middle = len(lines) // 2
                 todo += [lines[middle:], lines[:middle]]  # the first half next
@@ -373,7 +300,7 @@ class WriterPool:
             self._cond.notify_all()
         self._metrics.messages_acked(batch.messages)
 
-    def _drop(self, writer: Writer, line: str, reason: str) -> None:
+    def _drop(self, writer: Writer, line: str, reason: str) -> str | None:
         self._metrics.point_rejected()
         shown = line if len(line) <= 300 else line[:300] + "..."
         self._drop_log.log(
@@ -383,8 +310,7 @@ class WriterPool:
             reason,
             shown,
         )
-        if self._dead_letter is not None:
-            self._dead_letter(line, reason)
+        return None if self._dead_letter is None else self._dead_letter(line, reason)
 
     def _outage(
         self, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
@@ -416,4 +342,4 @@ class WriterPool:
             )
 
 
-__all__ = ["Batch", "Batcher", "Delivery", "Token", "WriterPool"]
+__all__ = ["IDLE_WAKE_S", "WriterPool"]

@@ -28,6 +28,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from pelangi.liveness import CollectorState, decode_liveness
+from pelangi.payloads import SCHEMA_VERSION, DoorReading, Envelope, encode
 from pelangi.topics import collector_state_topic
 from sandbox.load import Load
 from sandbox.processes import ChildProcess, venv_program
@@ -389,3 +390,53 @@ def test_presence_is_retained_online_and_the_will_marks_a_killed_collector_offli
         watcher.disconnect()
         watcher.loop_stop()
     assert {state.collector for state in states} == {"c7"}
+
+
+def test_a_point_influxdb_refuses_is_acked_only_with_its_dead_letter_through_a_kill(
+    broker: Mosquitto, own_influx: InfluxDB, make_collector: MakeCollector
+) -> None:
+    """Kill during an outage with a refused point held, restart, count: one dead letter.
+
+    ``door.state_code`` was once written as a string, so InfluxDB refuses the door reading
+    (a real field type conflict); its message is acknowledged only with the dead letter.
+    """
+    now = time.time_ns()
+    own_influx.write(f'door,device=x,gateway=g,site=s state_code="x" {now}', "pelangi")
+    door_at = 25
+    door = Envelope(
+        v=SCHEMA_VERSION,
+        site="load-site",
+        gateway="gw-load",
+        device=f"dev-{door_at % 10}",
+        readings=(DoorReading(seq=door_at, ts=now - 10**9, state="open", change=True),),
+    )
+    collector = make_collector(broker, own_influx, "pelangi")
+    collector.start()
+    own_influx.kill()
+    with Load(broker, messages=51, rate_per_s=500, poison={door_at: encode(door)}) as load:
+        load.wait(TIMEOUT)
+    wait_until(
+        lambda: "readings waiting" in collector.process.log_text(),
+        timeout=TIMEOUT,
+        what="the collector retries with the readings held",
+    )
+    connections = collector.connections()
+    collector.process.signal(signal.SIGKILL)
+    collector.wait_connected(connections)
+    own_influx.start()
+    wait_stored(own_influx, "pelangi", 50)
+    rows = wait_until(
+        lambda: own_influx.query("SELECT * FROM dead_letter", db="pelangi"),
+        timeout=TIMEOUT,
+        what="the refused point's dead letter",
+    )
+
+    def acked() -> int:
+        rows = own_influx.query(
+            "SELECT max(messages_acked) AS n FROM collector_stats", db="pelangi"
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    wait_until(lambda: acked() >= 51, timeout=TIMEOUT, what="all 51 messages acknowledged")
+    assert [(row["reason"], row["payload"][:5]) for row in rows] == [("storage_refused", "door,")]
+    assert collector.supervisor.restarts == 1

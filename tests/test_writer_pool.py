@@ -12,11 +12,12 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from collector.batching import Batcher, Delivery, Token
 from collector.config import BatchSettings
 from collector.confirmations import Confirm
 from collector.errors import PointsRejected, StorageUnavailable
 from collector.metrics import Metrics
-from collector.writer_pool import Batcher, Delivery, Token, WriterPool
+from collector.writer_pool import WriterPool
 from pelangi.backoff import Backoff
 from sandbox.waiting import wait_until
 
@@ -66,7 +67,9 @@ class ScriptedWriter:
 
     def stored_seqs(self) -> list[int]:
         with self.lock:
-            return sorted(int(x.split(",seq=")[1].split("i")[0]) for x in self.stored)
+            return sorted(
+                int(x.split(",seq=")[1].split("i")[0]) for x in self.stored if ",seq=" in x
+            )
 
 
 # -- the batching policy ----------------------------------------------------------------
@@ -112,6 +115,7 @@ class Harness:
         self.writer = ScriptedWriter()
         self.acks: list[Token] = []
         self.confirmed: list[int] = []
+        self.letters_stored_at_ack: list[int] = []
         self.dead: list[tuple[str, str]] = []
         self.metrics = Metrics()
         self.lock = threading.Lock()
@@ -121,13 +125,23 @@ class Harness:
             self._stored,
             BatchSettings.model_validate(settings),
             self.metrics,
-            dead_letter=lambda x, reason: self.dead.append((x, reason)),
+            dead_letter=self._dead_letter,
             backoff=lambda: Backoff(base=0.02, cap=0.1, rng=rng),
         )
         self.pool.start()
 
+    def _dead_letter(self, line: str, reason: str) -> str:
+        self.dead.append((line, reason))
+        seq = line.split(",seq=")[1].split("i", maxsplit=1)[0]
+        return f'dead_letter,reason=storage_refused payload="{seq}" {len(self.dead)}'
+
+    def dead_letters_stored(self) -> list[str]:
+        with self.writer.lock:
+            return [x for x in self.writer.stored if x.startswith("dead_letter,")]
+
     def _stored(self, tokens: list[Token], confirms: list[Confirm]) -> None:
         with self.lock:
+            self.letters_stored_at_ack.append(len(self.dead_letters_stored()))
             self.acks.extend(tokens)
             self.confirmed.extend(seq for confirm in confirms for seq in confirm.seqs)
 
@@ -196,7 +210,9 @@ def test_a_rejected_point_is_isolated_dead_lettered_and_the_rest_stored_and_acke
         assert len(h.dead) == 1
         assert ",seq=37i " in h.dead[0][0]
         assert "field type conflict" in h.dead[0][1]
-        assert len(h.writer.calls) <= 2 * 7 + 1  # bisection, not one write per point
+        assert (
+            len(h.writer.calls) <= 2 * 7 + 2
+        )  # bisection (and the dead letter), not one per point
 
 
 def test_an_outage_while_splitting_does_not_dead_letter_a_refused_point_twice() -> None:
@@ -210,6 +226,22 @@ def test_an_outage_while_splitting_does_not_dead_letter_a_refused_point_twice() 
         assert [reason for _, reason in h.dead] == ["partial write: field type conflict dropped=1"]
         assert h.metrics.snapshot().points_rejected == 1
         assert h.metrics.snapshot().storage_retries >= 1
+
+
+def test_a_refused_point_is_acked_only_once_its_dead_letter_is_stored() -> None:
+    """Down right after the refusal: neither the batch nor its dead letter is acked yet."""
+    with harness(max_points=1000, max_delay_ms=50, writers=1) as h:
+        h.writer.bad_seqs = {3}
+        h.writer.outage_after_refusal = 5
+        h.submit(*range(1, 6))
+        wait_until(
+            lambda: h.metrics.snapshot().storage_retries >= 3, timeout=TIMEOUT, what="retries"
+        )
+        assert (h.acked(), h.confirmed, h.dead_letters_stored()) == ([], [], [])
+        h.wait_acked([1, 2, 3, 4, 5])
+        assert h.dead_letters_stored() == ['dead_letter,reason=storage_refused payload="3" 1']
+        assert h.letters_stored_at_ack == [1]
+        assert sorted(h.confirmed) == [1, 2, 3, 4, 5]
 
 
 def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
