@@ -37,6 +37,9 @@ class Snapshot:
         messages_acked: messages acknowledged to the broker after storage.
         readings_confirmed: readings confirmed to their gateways in receipts (stored,
             or dead-lettered), duplicates included.
+        messages_deferred: messages left unacknowledged with the broker because the
+            caps were reached (sent again after a deliberate reconnect).
+        reconnects_to_resume: those deliberate reconnects.
         unacked: messages held right now, received but not yet acknowledged.
         unacked_points: points held right now.
     """
@@ -53,6 +56,8 @@ class Snapshot:
     points_rejected: int = 0
     messages_acked: int = 0
     readings_confirmed: int = 0
+    messages_deferred: int = 0
+    reconnects_to_resume: int = 0
     unacked: int = 0
     unacked_points: int = 0
 
@@ -71,7 +76,8 @@ class Snapshot:
             f"{self.readings_written} points stored in {self.writes} writes, "
             f"{refused} readings refused, "
             f"{self.points_rejected} points refused by storage, "
-            f"{self.storage_retries} write retries; "
+            f"{self.storage_retries} write retries, "
+            f"{self.messages_deferred} messages deferred while full; "
             f"{self.unacked} messages ({self.unacked_points} points) waiting for storage"
         )
 
@@ -94,6 +100,8 @@ class Metrics:
         self._points_rejected = 0
         self._acked = 0
         self._confirmed = 0
+        self._deferred = 0
+        self._resumes = 0
         self._unacked = 0
         self._unacked_points = 0
 
@@ -141,6 +149,16 @@ class Metrics:
         with self._lock:
             self._confirmed += count
 
+    def message_deferred(self) -> None:
+        """Count one message left with the broker because the caps were reached."""
+        with self._lock:
+            self._deferred += 1
+
+    def reconnected_to_resume(self) -> None:
+        """Count one deliberate reconnect to have deferred messages sent again."""
+        with self._lock:
+            self._resumes += 1
+
     def set_unacked(self, messages: int, points: int = 0) -> None:
         """Record how many messages (and points) are held unacknowledged right now."""
         with self._lock:
@@ -163,6 +181,8 @@ class Metrics:
                 points_rejected=self._points_rejected,
                 messages_acked=self._acked,
                 readings_confirmed=self._confirmed,
+                messages_deferred=self._deferred,
+                reconnects_to_resume=self._resumes,
                 unacked=self._unacked,
                 unacked_points=self._unacked_points,
             )

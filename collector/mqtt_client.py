@@ -21,19 +21,30 @@ message count rather than the bytes and are not needed by a consumer that acks i
 3. **One PUBACK, one wake-up, one ``send`` per message.** :meth:`TunedClient.ack_many`
    queues the PUBACKs of a whole stored batch as one write.
 
+One repair besides: **a DISCONNECT that arrives.** paho closes the socket as soon as it
+has written DISCONNECT. If bytes from the broker are still unread then (a broker
+streaming messages to us), the kernel answers with a reset, and the broker may drop our
+DISCONNECT unread with it, take the connection for lost and publish our Will (seen:
+presence went "offline" at a deliberate reconnect). :meth:`TunedClient._sock_close`
+half-closes first and reads until the broker has closed (at most :data:`LINGER_S`).
+
 Everything else (connect, reconnect, keepalive, subscribe, TLS, Will) is paho's. The
 overrides use paho internals (``_in_packet``, ``_packet_queue``, ``_sock_recv``,
-``_sock_close``), so ``pyproject.toml`` pins paho-mqtt to 2.2.x and
+``_sock_close``, ``_state``), so ``pyproject.toml`` pins paho-mqtt to 2.2.x and
 ``tests/test_collector_mqtt_client.py`` checks those internals are still there and that
 the fast decode agrees with paho's on real packets from a real broker.
 """
 
 from __future__ import annotations
 
+import select
+import socket
 import struct
+import time
 from typing import TYPE_CHECKING, Final
 
 import paho.mqtt.client as paho
+from paho.mqtt.enums import _ConnectionState
 
 from pelangi.mqtt import make_client
 
@@ -49,6 +60,8 @@ _PUBACK: Final = 0x40
 _PUBACK_HEADER: Final = struct.Struct("!BBH")
 _READ_CHUNK: Final = 256 * 1024
 """Bytes asked of the socket per ``recv``: a few hundred small messages, or one big one."""
+LINGER_S: Final = 1.0
+"""Longest wait for the broker to close after our DISCONNECT."""
 
 
 class TunedClient(paho.Client):
@@ -104,6 +117,9 @@ class TunedClient(paho.Client):
     def _sock_close(self) -> None:
         # Bytes of a dead connection must not be read as the start of the next one.
         self._rbuf, self._rpos = b"", 0
+        sock = self._sock
+        if sock is not None and self._state == _ConnectionState.MQTT_CS_DISCONNECTING:
+            _linger(sock)  # type: ignore[arg-type] # a socket (or TLS socket) once connected
         super()._sock_close()
 
     # -- PUBLISH -------------------------------------------------------------------------------
@@ -129,6 +145,19 @@ class TunedClient(paho.Client):
         with self._in_callback_mutex:
             handler(topic, bytes(packet[pos + 1 :]), mid, qos)
         return paho.MQTT_ERR_SUCCESS
+
+
+def _linger(sock: socket.socket, timeout: float = LINGER_S) -> None:
+    """Half-close ``sock`` and drop what arrives until the peer closes (or ``timeout``)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([sock], [], [], left)
+            if readable and not sock.recv(_READ_CHUNK):
+                return  # the broker has closed: it read our DISCONNECT
+    except (OSError, ValueError):
+        return  # already gone (or TLS wants more): nothing more to do
 
 
 def tuned_client(settings: MqttSettings, client_id: str) -> TunedClient:

@@ -101,7 +101,7 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
             pool.oldest_beat, settings.stall_timeout_s, on_stall or stalled, notifier
         )
         pool.start()
-        subscriber.start(pool.submit)
+        subscriber.start(pool.submit, lambda: pool.has_room)
         watchdog.start()
         notifier.notify("READY=1")
         try:

@@ -18,6 +18,10 @@ The session (MQTT v5):
   and confirmed again: both are idempotent;
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
   throttles batching; our own caps (in the pool) bound memory regardless;
+- backpressure without going silent (:mod:`collector.backpressure`): a message arriving
+  while the pool's caps are reached is deferred (not taken, not acked: the broker keeps
+  it), the network thread goes on answering keepalives, and once there is room again a
+  deliberate reconnect has the broker send the deferred messages again;
 - presence (:mod:`collector.presence`): a retained ``online`` on every connect and every
   ``presence_interval_s``, the same with ``online: false`` as the Will (the broker
   publishes it if we vanish) and explicitly at a clean shutdown (a clean DISCONNECT
@@ -36,7 +40,6 @@ its first copy is not taken twice: the first copy's ack covers both.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -46,14 +49,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.backpressure import Deferrals
 from collector.batching import Delivery
 from collector.confirmations import receipts
 from collector.intake import Intake
 from collector.mqtt_client import tuned_client
-from collector.presence import presence_payload, presence_properties
+from collector.presence import Presence
 from collector.session import NetworkThread
 from pelangi.throttle import ThrottledLog
-from pelangi.topics import collector_state_topic
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -70,8 +73,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
-_OFFLINE_PUBLISH_TIMEOUT_S: Final = 2.0
 QOS: Final = 1
+RESUME_CHECK_S: Final = 0.5
+"""How often the network thread checks whether deferred messages can be taken back."""
 RECEIPT_PAUSE_S: Final = 60.0
 """How long receipts are withheld after the broker refused one of our messages.
 
@@ -114,8 +118,6 @@ class Subscriber:
         self._wall_clock_ns = wall_clock_ns
         self._on_crash = on_crash
         self._address = settings.mqtt.address
-        self._state_topic = collector_state_topic(settings.collector_id)
-        self._presence_props = presence_properties(settings.presence_interval_s)
         self._client = tuned_client(settings.mqtt, settings.client_id)
         self._client.on_pre_connect = self._before_connect
         self._client.on_connect = self._on_connect
@@ -128,6 +130,9 @@ class Subscriber:
         self._session = 0
         self._held: set[int] = set()
         self._deliver: Callable[[Delivery], bool] | None = None
+        self._has_room: Callable[[], bool] = lambda: True
+        self._deferrals = Deferrals()
+        self._resuming = False
         self._accepting = False
         self._closing = False
         self._connected = threading.Event()
@@ -136,7 +141,11 @@ class Subscriber:
         self._receipts_from = 0.0
         self._lost_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
         self._network = NetworkThread(self._client, settings.mqtt, clock=clock)
-        self._network.every(settings.presence_interval_s, self._announce)
+        self._presence = Presence(
+            self._client, settings.collector_id, settings.presence_interval_s, wall_clock_ns
+        )
+        self._network.every(settings.presence_interval_s, self._presence.announce)
+        self._network.every(RESUME_CHECK_S, self._resume_if_room)
 
     @property
     def connected(self) -> bool:
@@ -148,14 +157,16 @@ class Subscriber:
         """The MQTT network thread (for the watchdog)."""
         return self._network
 
-    def start(self, deliver: Callable[[Delivery], bool]) -> None:
+    def start(self, deliver: Callable[[Delivery], bool], has_room: Callable[[], bool]) -> None:
         """Connect (retrying in the background until the broker answers) and consume.
 
         Args:
-            deliver: takes one message (lines, ack token, confirmation); returns False
-                if it did not take it (the message then stays unacknowledged).
+            deliver: takes one message (lines, ack token, confirmation) without blocking;
+                returns False if it did not take it (full: the message is deferred).
+            has_room: whether deferred messages can be taken back now.
         """
         self._deliver = deliver
+        self._has_room = has_room
         self._accepting = True
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call] # paho
         properties.SessionExpiryInterval = self._settings.session_expiry_s
@@ -198,16 +209,7 @@ class Subscriber:
         self._accepting = False
         self._closing = True
         if self._connected.is_set():
-            info = self._client.publish(
-                self._state_topic,
-                self._presence(online=False),
-                qos=QOS,
-                retain=True,
-                properties=self._presence_props,
-            )
-            # Best effort: if the connection went meanwhile, the Will says it for us.
-            with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(_OFFLINE_PUBLISH_TIMEOUT_S)
+            self._presence.say_offline()
         self._network.stop()
         # paho closes the socket pair that wakes its loop only in Client.__del__. Our
         # callbacks and the client reference each other, and when the garbage collector
@@ -219,34 +221,11 @@ class Subscriber:
         """Log a summary of rejections not logged one by one in the last minute."""
         self._intake.log_suppressed()
 
-    def _presence(self, *, online: bool) -> bytes:
-        return presence_payload(
-            self._settings.collector_id, online=online, ts=self._wall_clock_ns()
-        )
-
-    def _announce(self) -> None:
-        """Publish ``online`` afresh (network thread: on connect and every interval)."""
-        self._client.publish(
-            self._state_topic,
-            self._presence(online=True),
-            qos=QOS,
-            retain=True,
-            properties=self._presence_props,
-        )
-
     # -- paho callbacks (network thread) -------------------------------------------------
 
-    def _before_connect(self, client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
+    def _before_connect(self, _client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
         # The Will goes out with each CONNECT: give it the time of this connection.
-        client.will_set(
-            self._state_topic,
-            self._presence(online=False),
-            qos=QOS,
-            retain=True,
-            properties=presence_properties(
-                self._settings.presence_interval_s, PacketTypes.WILLMESSAGE
-            ),
-        )
+        self._presence.set_will()
 
     def _on_connect(
         self,
@@ -263,6 +242,7 @@ class Subscriber:
             if not flags.session_present:
                 self._session = (self._session + 1) & 0xFFFF
                 self._held.clear()
+        self._deferrals.connected()  # all in flight comes again, the deferred ones too
         self._connected.set()
         log.info(
             "connected to mqtt %s as %s (%s)",
@@ -270,7 +250,7 @@ class Subscriber:
             self._settings.client_id,
             "session resumed" if flags.session_present else "new session",
         )
-        self._announce()
+        self._presence.announce()
         # Retained readings (should an agent ever retain one) only on a new subscription,
         # not again at every reconnect.
         options = SubscribeOptions(qos=QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
@@ -326,7 +306,8 @@ class Subscriber:
         _properties: Properties | None,
     ) -> None:
         self._connected.clear()
-        if self._closing:
+        if self._closing or self._resuming:
+            self._resuming = False
             log.info("disconnected from mqtt %s", self._address)
         else:
             self._lost_log.log(
@@ -373,6 +354,36 @@ class Subscriber:
         if self._deliver is None or not self._deliver(Delivery(lines, token, confirm)):
             with self._lock:
                 self._held.discard(mid)
+            if self._accepting and qos:
+                self._defer()
+
+    def _defer(self) -> None:
+        """Leave a message with the broker (not taken, not acked) while the caps are reached."""
+        self._metrics.message_deferred()
+        if self._deferrals.defer():
+            held = self._metrics.snapshot()
+            log.warning(
+                "storage is behind (%d messages, %d points held): leaving new messages with "
+                "the broker until it catches up",
+                held.unacked,
+                held.unacked_points,
+            )
+
+    def _resume_if_room(self) -> None:
+        """Reconnect deliberately to get deferred messages again, once there is room."""
+        if not self._accepting:
+            return
+        count = self._deferrals.resume(self._clock(), has_room=self._has_room())
+        if count:
+            log.info(
+                "storage caught up; reconnecting to mqtt %s so that the broker sends the %d "
+                "messages left with it again",
+                self._address,
+                count,
+            )
+            self._metrics.reconnected_to_resume()
+            self._resuming = True
+            self._network.reconnect_now()
 
 
 __all__ = ["Subscriber"]

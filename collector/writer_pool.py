@@ -1,22 +1,21 @@
 """Batching, writing and acknowledging: a message is acknowledged only once it is stored.
 
 :class:`WriterPool` runs the batching policy (:mod:`collector.batching`) with ``writers``
-threads, each with its own
-each with its own connection (:class:`~collector.storage.base.Writer`). The MQTT thread
+threads, each with its own connection (:class:`~collector.storage.base.Writer`). The MQTT thread
 calls :meth:`WriterPool.submit` with one message's :class:`~collector.batching.Delivery`
 (its lines, its ack token, what to confirm to its gateway); a writer takes a sealed batch,
 stores it, and only then hands the batch's tokens and confirmations to ``stored`` (in one
 call: the subscriber publishes the receipts, then sends the acks as one write). Batches
 may be stored out of order: the broker tracks each message, not a position.
 
-Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which blocks while
-either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
-between submit and ack. A blocked submit holds up paho's network thread, so the
-collector stops reading its socket and TCP pushes back on the broker, which keeps the
-rest in the session. (Receive Maximum alone does not bound it: the broker overshoots
-it once acks flow.) Lines that belong to no message (the collector's own metrics) are
-never blocked, to keep writers from waiting on themselves; they are few and are counted
-against the cap all the same.
+Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which does not take
+a message while either is reached: ``max_unacked`` messages and ``max_unacked_points``
+lines held between submit and ack. It never blocks (a blocked MQTT network thread would
+answer no keepalive, and the broker would drop the collector and fire its Will): the
+subscriber leaves such a message unacknowledged with the broker and has it sent again
+once :attr:`WriterPool.has_room` (see :mod:`collector.subscriber`). Lines that belong to
+no message (the collector's own metrics) are always taken; they are few and are counted
+against the caps all the same.
 
 What a failed write does:
 
@@ -111,7 +110,6 @@ class WriterPool:
         self._ready: deque[Batch] = deque()
         self._messages = 0
         self._points = 0
-        self._blocked = 0
         self._stopping = False
         self._deadline = 0.0
         self._outage_since: float | None = None
@@ -131,10 +129,12 @@ class WriterPool:
             return self._messages, self._points
 
     @property
-    def blocked_submits(self) -> int:
-        """How many :meth:`submit` calls are waiting for room right now."""
+    def has_room(self) -> bool:
+        """Whether less than half of each cap is held: room to take messages back."""
         with self._cond:
-            return self._blocked
+            return (
+                self._messages <= self._max_messages // 2 and self._points <= self._max_points // 2
+            )
 
     def start(self) -> None:
         """Start the writer threads."""
@@ -142,17 +142,13 @@ class WriterPool:
             thread.start()
 
     def submit(self, delivery: Delivery) -> bool:
-        """Hand over one message; block while a cap is reached.
+        """Take one message, unless a cap is reached or :meth:`close` has begun.
 
-        Returns False, without taking the message, once :meth:`close` has begun: the
-        caller must not ack it.
+        Never blocks. Returns whether the message was taken; one not taken must not be
+        acked (the broker keeps it).
         """
         with self._cond:
-            self._blocked += 1
-            while self._full() and not self._stopping:
-                self._cond.wait()
-            self._blocked -= 1
-            if self._stopping:
+            if self._stopping or self._full():
                 return False
             self._take(delivery)
         return True

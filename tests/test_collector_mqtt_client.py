@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import paho.mqtt.client as paho
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, _ConnectionState
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -30,6 +30,8 @@ def test_paho_still_has_the_internals_the_tuned_client_overrides() -> None:
     client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
     assert {"command", "packet"} <= set(client._in_packet)
     assert hasattr(client, "_in_callback_mutex")
+    assert hasattr(client, "_state")
+    assert _ConnectionState.MQTT_CS_DISCONNECTING.name == "MQTT_CS_DISCONNECTING"
 
 
 class Received:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -153,13 +154,6 @@ class Harness:
         with self.lock:
             return sorted(self.acks)
 
-    def wait_blocked(self, count: int = 1) -> None:
-        wait_until(
-            lambda: self.pool.blocked_submits == count,
-            timeout=TIMEOUT,
-            what=f"{count} submit blocked",
-        )
-
     def wait_acked(self, tokens: list[int]) -> None:
         wait_until(lambda: self.acked() == sorted(tokens), timeout=TIMEOUT, what=f"{tokens} acked")
 
@@ -244,30 +238,39 @@ def test_a_refused_point_is_acked_only_once_its_dead_letter_is_stored() -> None:
         assert sorted(h.confirmed) == [1, 2, 3, 4, 5]
 
 
-def test_submit_blocks_at_the_message_cap_until_storage_catches_up() -> None:
-    with harness(max_unacked=3) as h:
+def test_submit_takes_nothing_at_the_message_cap_until_storage_catches_up() -> None:
+    with harness(max_unacked=4) as h:
         h.writer.down = True
-        h.submit(1, 2, 3)
-        blocked = threading.Thread(target=h.submit, args=(4,))
-        blocked.start()
-        h.wait_blocked()
-        assert h.pool.unacked == (3, 3)
+        h.submit(1, 2, 3, 4)
+        started = time.monotonic()
+        assert h.pool.submit(Delivery([line(5)], 5)) is False  # refused, at once
+        assert time.monotonic() - started < 0.1
+        assert (h.pool.unacked, h.pool.has_room) == ((4, 4), False)
         h.writer.down = False
-        blocked.join(TIMEOUT)
         h.wait_acked([1, 2, 3, 4])
+        assert h.pool.has_room
+        h.submit(5)
+        h.wait_acked([1, 2, 3, 4, 5])
 
 
-def test_submit_blocks_at_the_point_cap_whatever_the_message_count() -> None:
+def test_submit_takes_nothing_at_the_point_cap_whatever_the_message_count() -> None:
     with harness(max_points=10, max_unacked_points=10) as h:
         h.writer.down = True
         assert h.pool.submit(Delivery([line(k) for k in range(10)], 1))
-        blocked = threading.Thread(target=h.pool.submit, args=(Delivery([line(99)], 2),))
-        blocked.start()
-        h.wait_blocked()
+        assert h.pool.submit(Delivery([line(99)], 2)) is False
         assert h.pool.unacked == (1, 10)
         h.writer.down = False
-        blocked.join(TIMEOUT)
+        h.wait_acked([1])
+        assert h.pool.submit(Delivery([line(99)], 2))
         h.wait_acked([1, 2])
+
+
+def test_room_again_once_below_half_of_each_cap() -> None:
+    with harness(max_unacked=4, max_delay_ms=10_000) as h:
+        h.submit(1, 2)
+        assert h.pool.has_room
+        h.submit(3)
+        assert not h.pool.has_room
 
 
 def test_internal_lines_are_stored_but_never_block_or_ack() -> None:
@@ -294,16 +297,3 @@ def test_close_gives_up_after_its_timeout_when_storage_stays_down() -> None:
     h.submit(1, 2)
     assert h.pool.close(0.3) == 2
     assert h.acked() == []
-
-
-def test_close_releases_a_blocked_submit() -> None:
-    h = Harness(max_unacked=1)
-    h.writer.down = True
-    h.submit(1)
-    results: list[bool] = []
-    blocked = threading.Thread(target=lambda: results.append(h.pool.submit(Delivery([line(2)], 2))))
-    blocked.start()
-    h.wait_blocked()
-    h.pool.close(0.2)
-    blocked.join(TIMEOUT)
-    assert results == [False]
