@@ -1,5 +1,8 @@
 """The collector's own metrics as a ``collector_stats`` point, written every few seconds.
 
+(Not while the writer pool's caps are reached: memory stays bounded through a long
+outage, and the next point carries the totals.)
+
 Tag ``collector`` (the instance id). Fields, totals since the process started unless
 said otherwise: ``messages_in``, ``messages_acked``, ``readings_confirmed`` (in
 receipts to the gateways), ``readings_written`` (points,

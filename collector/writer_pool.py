@@ -44,6 +44,7 @@ import logging
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from collector.batching import Batch, Batcher, Delivery, Token
@@ -52,7 +53,7 @@ from pelangi.backoff import Backoff
 from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from collector.config import BatchSettings
     from collector.confirmations import Confirm
@@ -63,6 +64,37 @@ log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 1.0
 """Writers wake at least this often, so the watchdog sees them alive while idle."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    reason: str
+    answered_since: float | None
+    """Since when this writer's writes are answered with errors (None: not answered)."""
+
+
+def _refusing_since(failures: Iterable[_Failure]) -> float | None:
+    """Since when storage answers every failing writer with an error (None: not so)."""
+    since = [failure.answered_since for failure in failures]
+    if not since or None in since:
+        return None
+    return min(s for s in since if s is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Storage as the watchdog sees it (monotonic seconds)."""
+
+    waiting: int
+    """Points held, not yet stored."""
+    last_progress: float
+    """When a write last succeeded, or (if later) when points began to wait."""
+    refusing_since: float | None
+    """Since when storage keeps *answering* with an error (None: it does not)."""
+    failure: str | None
+    """Why a writer's latest write failed, in words (None: no writer is failing)."""
+    oldest_beat: float
+    """The least recent sign of life among the writer threads."""
 
 
 class WriterPool:
@@ -113,6 +145,9 @@ class WriterPool:
         self._stopping = False
         self._deadline = 0.0
         self._outage_since: float | None = None
+        self._last_progress = clock()
+        self._failing: dict[int, _Failure] = {}
+        """Writers whose latest write failed, and how."""
         self._drop_log = ThrottledLog(log, burst=10, interval_s=60.0, clock=clock)
         self._beats = [clock()] * len(self._writers)
         self._threads = [
@@ -127,6 +162,12 @@ class WriterPool:
         """``(messages, points)`` held: submitted, not yet stored and acknowledged."""
         with self._cond:
             return self._messages, self._points
+
+    @property
+    def full(self) -> bool:
+        """Whether a cap is reached (:meth:`submit` takes nothing now)."""
+        with self._cond:
+            return self._full()
 
     @property
     def has_room(self) -> bool:
@@ -166,6 +207,8 @@ class WriterPool:
         return self._messages >= self._max_messages or self._points >= self._max_points
 
     def _take(self, delivery: Delivery) -> None:
+        if not self._messages:
+            self._last_progress = self._clock()  # waiting begins: the clock starts now
         self._messages += 1
         self._points += len(delivery.lines)
         self._metrics.set_unacked(self._messages, self._points)
@@ -178,9 +221,16 @@ class WriterPool:
 
     # -- the watchdog's view ------------------------------------------------------------
 
-    def oldest_beat(self) -> float:
-        """Clock time of the least recent sign of life among the writer threads."""
-        return min(self._beats)
+    def progress(self) -> Progress:
+        """How storage is doing, for the watchdog (:func:`collector.watchdog.stall_reason`)."""
+        with self._cond:
+            return Progress(
+                waiting=self._points,
+                last_progress=self._last_progress,
+                refusing_since=_refusing_since(self._failing.values()),
+                failure=next((f.reason for f in self._failing.values()), None),
+                oldest_beat=min(self._beats),
+            )
 
     # -- shutdown ------------------------------------------------------------------------
 
@@ -243,7 +293,7 @@ class WriterPool:
                 self._store(k, writer, batch)
             except StorageUnavailable as exc:
                 delay = backoff.next_delay()
-                self._outage(writer, exc, delay, first=backoff.attempt == 1)
+                self._outage(k, writer, exc, delay, first=backoff.attempt == 1)
                 with self._cond:
                     end = self._clock() + delay
                     while not self._stopping and (left := end - self._clock()) > 0:
@@ -285,6 +335,9 @@ class WriterPool:
                 todo.append(lines)
                 raise
             self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+            with self._cond:
+                self._last_progress = self._clock()
+                self._failing.pop(k, None)
 
     def _done(self, batch: Batch) -> None:
         if batch.tokens or batch.confirms:
@@ -309,12 +362,19 @@ class WriterPool:
         return None if self._dead_letter is None else self._dead_letter(line, reason)
 
     def _outage(
-        self, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
+        self, k: int, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
     ) -> None:
         self._metrics.storage_retry()
         with self._cond:
+            now = self._clock()
             if self._outage_since is None:
-                self._outage_since = self._clock()
+                self._outage_since = now
+            before = self._failing.get(k)
+            # An error answer that persists needs a person; no answer at all is waited out.
+            since = None
+            if exc.answered:
+                since = before.answered_since if before and before.answered_since else now
+            self._failing[k] = _Failure(f"{writer.target}: {exc.reason}", since)
             points = self._points
         log.log(
             logging.ERROR if first else logging.WARNING,
@@ -338,4 +398,4 @@ class WriterPool:
             )
 
 
-__all__ = ["IDLE_WAKE_S", "WriterPool"]
+__all__ = ["IDLE_WAKE_S", "Progress", "WriterPool"]

@@ -42,6 +42,8 @@ class ScriptedWriter:
         self.calls: list[int] = []
         self.bad_seqs: set[int] = set()
         self.down = False
+        self.answer: str | None = None
+        """An error the server answers every write with (None: it does not)."""
         self.outage_after_refusal = 0
         """How many writes fail (connection refused) after the next line refused alone."""
         self._failing = 0
@@ -50,6 +52,8 @@ class ScriptedWriter:
     def write(self, lines: Sequence[str]) -> None:
         with self.lock:
             self.calls.append(len(lines))
+            if self.answer is not None:
+                raise StorageUnavailable("fake://", self.answer, answered=True)
             if self.down or self._failing:
                 self._failing = max(0, self._failing - 1)
                 raise StorageUnavailable("fake://", "connection refused")
@@ -236,6 +240,29 @@ def test_a_refused_point_is_acked_only_once_its_dead_letter_is_stored() -> None:
         assert h.dead_letters_stored() == ['dead_letter,reason=storage_refused payload="3" 1']
         assert h.letters_stored_at_ack == [1]
         assert sorted(h.confirmed) == [1, 2, 3, 4, 5]
+
+
+def test_progress_tells_an_error_answer_from_no_answer_at_all() -> None:
+    with harness() as h:
+        h.writer.down = True
+        h.submit(1)
+        wait_until(lambda: h.pool.progress().failure, timeout=TIMEOUT, what="a failure seen")
+        down = h.pool.progress()
+        assert (down.waiting, down.refusing_since) == (1, None)
+        assert down.failure == "InfluxDB at fake://: connection refused"
+        h.writer.answer = "HTTP 503: overloaded"
+        refusing = wait_until(
+            lambda: (p := h.pool.progress()).refusing_since is not None and p,
+            timeout=TIMEOUT,
+            what="the error answer seen",
+        )
+        assert refusing.failure == "InfluxDB at fake://: HTTP 503: overloaded"
+        assert refusing.refusing_since is not None
+        h.writer.answer, h.writer.down = None, False
+        h.wait_acked([1])
+        done = h.pool.progress()
+        assert (done.waiting, done.failure, done.refusing_since) == (0, None, None)
+        assert done.last_progress >= refusing.refusing_since
 
 
 def test_submit_takes_nothing_at_the_message_cap_until_storage_catches_up() -> None:

@@ -112,6 +112,7 @@ class InfluxV1Writer:
                 self._settings.url,
                 f"/ping answered HTTP {response.status} without an InfluxDB version; "
                 "is this the InfluxDB 1.x HTTP API?",
+                answered=True,
             )
         return version
 
@@ -232,8 +233,9 @@ class InfluxV1Writer:
                 self._settings.url,
                 f"credentials refused (HTTP {status}: {message}); "
                 "check influxdb.username and influxdb.password",
+                answered=True,
             )
-        return StorageUnavailable(self._settings.url, f"HTTP {status}: {message}")
+        return StorageUnavailable(self._settings.url, f"HTTP {status}: {message}", answered=True)
 
     def _describe(self, exc: Exception) -> str:
         timeout = f"{self._settings.timeout_s:g} s"
