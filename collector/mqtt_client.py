@@ -21,6 +21,12 @@ message count rather than the bytes and are not needed by a consumer that acks i
 3. **One PUBACK, one wake-up, one ``send`` per message.** :meth:`TunedClient.ack_many`
    queues the PUBACKs of a whole stored batch as one write.
 
+A malformed or truncated PUBLISH is treated as paho treats a ``MalformedPacket``: a
+protocol error that closes the connection (the session stays), on the fast path and on
+paho's own (where a truncated packet would otherwise raise ``IndexError`` or
+``struct.error`` out of the network loop). ``tests/test_collector_mqtt_client.py`` fuzzes
+both from a raw socket against paho's own outcome.
+
 One repair besides: **a DISCONNECT that arrives.** paho closes the socket as soon as it
 has written DISCONNECT. If bytes from the broker are still unread then (a broker
 streaming messages to us), the kernel answers with a reset, and the broker may drop our
@@ -45,6 +51,7 @@ from typing import TYPE_CHECKING, Final
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import _ConnectionState
+from paho.mqtt.exception import MalformedPacket, MQTTException
 
 from pelangi.mqtt import make_client
 
@@ -130,21 +137,58 @@ class TunedClient(paho.Client):
         packet: bytes | bytearray = self._in_packet["packet"]
         qos = (header & 0x06) >> 1
         if handler is None or qos > 1 or self._protocol != paho.MQTTv5:
-            return super()._handle_publish()
-        topic_end = 2 + ((packet[0] << 8) | packet[1])
-        mid = 0
-        pos = topic_end
-        if qos:
-            mid = (packet[pos] << 8) | packet[pos + 1]
-            pos += 2
-        if pos >= len(packet) or packet[pos] != 0:
-            return super()._handle_publish()  # properties present (or malformed): paho's way
-        topic = bytes(packet[2:topic_end])
-        if not topic:
-            return super()._handle_publish()  # a topic alias: paho resolves those
+            return self._paho_publish()
+        parts = _split_publish(packet, qos)
+        if parts is None:
+            return self._paho_publish()  # properties or a topic alias: paho's way
+        topic, payload, mid = parts
         with self._in_callback_mutex:
-            handler(topic, bytes(packet[pos + 1 :]), mid, qos)
+            handler(topic, payload, mid, qos)
         return paho.MQTT_ERR_SUCCESS
+
+    def _paho_publish(self) -> MQTTErrorCode:
+        """Paho's own PUBLISH handling, with every decoding error counted as malformed.
+
+        paho turns a ``MalformedPacket`` into a protocol error (the connection is closed,
+        the session stays), but lets ``struct.error`` or ``IndexError`` from a truncated
+        packet escape its network loop. The callbacks behind it never raise
+        (:mod:`collector.subscriber` catches everything), so these can only come from
+        decoding.
+        """
+        try:
+            return super()._handle_publish()
+        except (struct.error, IndexError, ValueError, MQTTException) as exc:
+            if isinstance(exc, MalformedPacket):
+                raise
+            raise MalformedPacket(f"undecodable PUBLISH: {exc!r}") from None
+
+
+def _split_publish(packet: bytes | bytearray, qos: int) -> tuple[bytes, bytes, int] | None:
+    """``(topic, payload, mid)`` of an MQTT v5 PUBLISH without properties (pure).
+
+    None when it carries properties or a topic alias (paho decodes those).
+
+    Raises:
+        MalformedPacket: the packet ends before its topic, packet id or property length:
+            what paho does with a malformed packet (a protocol error, the connection
+            closed), rather than an ``IndexError`` that would end the network loop.
+    """
+    if len(packet) < 2:
+        raise MalformedPacket(f"PUBLISH of {len(packet)} bytes has no topic length")
+    topic_end = 2 + ((packet[0] << 8) | packet[1])
+    pos = topic_end + (2 if qos else 0)
+    if pos >= len(packet):  # MQTT v5: a property length follows, at least one byte
+        raise MalformedPacket(
+            f"PUBLISH of {len(packet)} bytes ends before its topic ({topic_end - 2} bytes), "
+            "packet id and property length"
+        )
+    if packet[pos] != 0:
+        return None
+    topic = bytes(packet[2:topic_end])
+    if not topic:
+        return None
+    mid = (packet[topic_end] << 8) | packet[topic_end + 1] if qos else 0
+    return topic, bytes(packet[pos + 1 :]), mid
 
 
 def _linger(sock: socket.socket, timeout: float = LINGER_S) -> None:
