@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
 from typing import Final
 
 import typer
@@ -45,6 +47,8 @@ def run(
         # A stalled thread may hold locks a clean shutdown needs: leave at once. Nothing
         # unstored was acknowledged, so the broker sends it again to our next start.
         typer.echo(f"pelangi-collector: stalled ({reason}); exiting", err=True)
+        # Where every thread stands, for whoever investigates the stall (to the journal).
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
         os._exit(EXIT_STALLED)
 
     try:

@@ -18,6 +18,12 @@ from pelangi.payloads import MAX_PAYLOAD_BYTES, Ident
 from pelangi.topics import reading_filter
 
 _URL_PATTERN = r"^https?://[^\s/]+(/[^\s]*)?$"
+COLLECTOR_RECONNECT_MAX_S = 5.0
+"""A collector's default longest wait between reconnects (the agent's is 30 s).
+
+Both use the same jittered, capped backoff (:class:`pelangi.backoff.Backoff`); the cap
+protects the broker from many clients returning at once. There are hundreds of gateways
+but only a few collectors, and every gateway waits for one after a broker outage."""
 Seconds = Annotated[float, Field(gt=0, le=300)]
 
 
@@ -146,7 +152,10 @@ class CollectorSettings(StrictModel):
         default="collector-1",
         description="unique per instance; also names its MQTT session and presence topic",
     )
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mqtt: MqttSettings = Field(
+        default_factory=lambda: MqttSettings(reconnect_max_s=COLLECTOR_RECONNECT_MAX_S),
+        description="the broker; reconnects wait at most reconnect_max_s (5 s for a collector)",
+    )
     subscription: str = Field(
         default=reading_filter(), min_length=1, description="MQTT topic filter for readings"
     )
@@ -176,6 +185,15 @@ class CollectorSettings(StrictModel):
         "progress for this long",
     )
     log_level: LogLevel = "info"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collector_reconnect_default(cls, data: object) -> object:
+        # The same MqttSettings as the agent's, with a collector's own default cap.
+        mqtt = data.get("mqtt") if isinstance(data, dict) else None
+        if isinstance(mqtt, dict) and "reconnect_max_s" not in mqtt:
+            return {**data, "mqtt": {**mqtt, "reconnect_max_s": COLLECTOR_RECONNECT_MAX_S}}  # type: ignore[dict-item]
+        return data
 
     @model_validator(mode="after")
     def _stall_outlasts_a_write(self) -> CollectorSettings:

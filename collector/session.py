@@ -97,6 +97,11 @@ class NetworkThread:
 
     def start(self) -> None:
         """Start connecting (retrying in the background) and serving the connection."""
+        # paho's "threaded mode": with no thread of its own (loop_start), paho writes a
+        # packet queued by any thread (a writer's PUBACKs and receipts) to the socket on
+        # that thread at once, beside ours: interleaved bytes, a broken connection (seen
+        # under load). With this set it only wakes our select() and we write.
+        self._client._thread = self._thread  # noqa: SLF001 - see above
         self._thread.start()
 
     def reconnect_now(self) -> None:
@@ -124,6 +129,7 @@ class NetworkThread:
                 self._drop_connection()
                 self._pause(self._backoff.next_delay())
         self._leave()
+        self._client._thread = None  # noqa: SLF001 - paho's threaded mode ends with us
 
     def _step(self) -> None:
         client = self._client
