@@ -41,7 +41,7 @@ class Writers:
                 self.names.add(threading.current_thread().name)
             return send(data)
 
-        client._sock_send = recorded  # type: ignore[method-assign]
+        client._sock_send = recorded  # type: ignore[method-assign,assignment]
         client.on_publish = self._on_publish
 
     def _on_publish(self, *_args: object) -> None:
