@@ -284,6 +284,12 @@ def test_influxdb_outage_under_load_loses_nothing_with_bounded_memory_and_stays_
     waiting = [int(n) for n in re.findall(r"retrying in [\d.]+ s, (\d+) readings waiting", log)]
     assert waiting, "the collector never said it was retrying"
     # Own cap: 1,000 points (plus a handful of its own metrics).
+    deferred = re.findall(r"(\d+) messages deferred while full", log)
+    print(  # noqa: T201 - the figures of the soak, for whoever runs it with -s
+        f"InfluxDB down {OUTAGE_S:g} s: {messages} messages stored once, peak RSS "
+        f"{peak_rss / 1e6:.0f} MB, at most {max(waiting)} readings held, "
+        f"{deferred[-1] if deferred else 0} messages deferred"
+    )
     assert max(waiting) <= 1000 + 100
     assert peak_rss < 100 * 1000 * 1000
     assert collector.supervisor.restarts == 0

@@ -203,6 +203,15 @@ def running(settings: CollectorSettings, broker: Mosquitto, metrics: Metrics) ->
         raise failures[0]
 
 
+def wait_retrying_with(metrics: Metrics, held: int) -> None:
+    """Wait until the collector retries a write with ``held`` messages held."""
+    wait_until(
+        lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == held,
+        timeout=TIMEOUT,
+        what=f"the collector retries with {held} messages held",
+    )
+
+
 def card_count(influx: InfluxDB, database: str) -> int:
     rows = influx.query("SELECT count(uid) FROM card_read", db=database)
     return int(rows[0]["count"]) if rows else 0
@@ -295,11 +304,7 @@ def test_influxdb_outage_loses_nothing_and_holds_at_most_max_unacked(
 
         own_influx.kill()
         publisher.cards(range(21, 51))
-        wait_until(
-            lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == 5,
-            timeout=TIMEOUT,
-            what="the collector retries with 5 messages held",
-        )
+        wait_retrying_with(metrics, 5)
         own_influx.start()
         wait_for_cards(own_influx, "pelangi", 50)
         wait_until(
@@ -520,11 +525,7 @@ def test_receipts_confirm_readings_only_once_they_are_stored(
     with running(settings_for(mosquitto, own_influx.url, "pelangi"), mosquitto, metrics):
         own_influx.kill()
         publisher.cards(range(1, 6))
-        wait_until(
-            lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == 5,
-            timeout=TIMEOUT,
-            what="5 messages held while InfluxDB is down",
-        )
+        wait_retrying_with(metrics, 5)
         assert receipts.received() == []
         own_influx.start()
         receipts.wait_confirmed({1, 2, 3, 4, 5})

@@ -120,27 +120,30 @@ def assert_exits_stalled(process: ChildProcess, cause: str) -> None:
     assert cause in log
 
 
-@pytest.fixture
-def tiny_cache_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
-    server = TinyCacheInflux(tmp_path / "influx-500")
-    remove = log_book.add("influxd (HTTP 500)", server)
+def serving(
+    server: InfluxDB, label: str, log_book: LogBook, database: str | None = None
+) -> Iterator[InfluxDB]:
+    """Run ``server`` for one test (with ``database`` created), its log shown on failure."""
+    remove = log_book.add(label, server)
     try:
         with server:
-            server.create_database("pelangi")
+            if database is not None:
+                server.create_database(database)
             yield server
     finally:
         remove()
+
+
+@pytest.fixture
+def tiny_cache_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
+    yield from serving(
+        TinyCacheInflux(tmp_path / "influx-500"), "influxd (500)", log_book, "pelangi"
+    )
 
 
 @pytest.fixture
 def auth_influx(tmp_path: Path, log_book: LogBook) -> Iterator[InfluxDB]:
-    server = AuthInflux(tmp_path / "influx-auth")
-    remove = log_book.add("influxd (auth)", server)
-    try:
-        with server:
-            yield server
-    finally:
-        remove()
+    yield from serving(AuthInflux(tmp_path / "influx-auth"), "influxd (auth)", log_book)
 
 
 def test_a_permanent_http_500_ends_the_collector_with_the_answer_in_words(
@@ -184,18 +187,13 @@ def test_storage_that_does_not_answer_at_all_is_waited_out(
             what="three stall timeouts have passed",
         )
         assert process.running, process.log_tail()
-        influx = InfluxDB(tmp_path / "influx-late", port=port)
-        remove = log_book.add("influxd (late)", influx)
-        try:
-            with influx:
-                influx.create_database("pelangi")
-                wait_until(
-                    lambda: influx.query("SELECT count(uid) FROM card_read", db="pelangi"),
-                    timeout=TIMEOUT,
-                    what="the waiting reading is stored",
-                )
-        finally:
-            remove()
+        late = InfluxDB(tmp_path / "influx-late", port=port)
+        for _ in serving(late, "influxd (late)", log_book, "pelangi"):
+            wait_until(
+                lambda: late.query("SELECT count(uid) FROM card_read", db="pelangi"),
+                timeout=TIMEOUT,
+                what="the waiting reading is stored",
+            )
     finally:
         process.stop()
     assert "stalled" not in process.log_text()
