@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 _RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
 QOS: Final = 1
+QOS0_WHILE_FULL: Final = "qos0_while_full"
+"""Why a QoS 0 message was not stored: it arrived while the caps were reached."""
 RESUME_CHECK_S: Final = 0.5
 """How often the network thread checks whether deferred messages can be taken back."""
 RECEIPT_PAUSE_S: Final = 60.0
@@ -354,8 +356,20 @@ class Subscriber:
         if self._deliver is None or not self._deliver(Delivery(lines, token, confirm)):
             with self._lock:
                 self._held.discard(mid)
-            if self._accepting and qos:
+            if not self._accepting:
+                return  # stopping: the broker sends it again to our next session
+            if qos:
                 self._defer()
+            else:  # QoS 0: the broker keeps no copy, so it is lost; say so
+                self._metrics.message_rejected(QOS0_WHILE_FULL)
+                self._refusal_log.log(
+                    logging.WARNING,
+                    "a QoS 0 message on %s arrived while storage is behind and is lost "
+                    "(counted as rejected.%s): publish readings at QoS 1",
+                    topic_bytes.decode(errors="replace"),
+                    QOS0_WHILE_FULL,
+                    key=QOS0_WHILE_FULL,
+                )
 
     def _defer(self) -> None:
         """Leave a message with the broker (not taken, not acked) while the caps are reached."""

@@ -719,3 +719,25 @@ def test_an_acl_that_refuses_receipts_costs_one_connection_not_one_per_write(
         assert old_acl_broker.log_text().count(connected) == 2  # first, and after the refusal
     assert "receipts are withheld for 60 s" in caplog.text
     assert "write pelangi/+/+/stored" in caplog.text
+
+
+def test_a_qos0_message_arriving_while_full_is_counted_as_lost(
+    mosquitto: Mosquitto, own_influx: InfluxDB, publisher: Publisher
+) -> None:
+    metrics = Metrics()
+    settings = settings_for(mosquitto, own_influx.url, "pelangi")
+    settings = settings.model_copy(
+        update={"batch": settings.batch.model_copy(update={"max_unacked": 2})}
+    )
+    with running(settings, mosquitto, metrics):
+        own_influx.kill()
+        publisher.cards(range(1, 3))
+        wait_retrying_with(metrics, 2)
+        publisher.client.publish(topic(), encode(envelope(3)), qos=0)
+        wait_until(
+            lambda: metrics.snapshot().messages_rejected.get("qos0_while_full") == 1,
+            timeout=TIMEOUT,
+            what="the lost QoS 0 message counted",
+        )
+        own_influx.start()
+        wait_for_cards(own_influx, "pelangi", 2)
