@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
-from pathlib import Path
-from typing import Annotated, Final
+import sys
+from typing import Final
 
 import typer
 
-from collector.config import CollectorSettings, InfluxV1Settings
+from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, storage_name
+from collector.config import CollectorSettings
+from collector.deadletter_cli import dead_letters
 from collector.errors import CollectorError, StorageError
 from collector.service import run as run_collector
 from collector.storage import open_backend
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
 
-DEFAULT_CONFIG: Final = Path("/etc/pelangi/collector.yaml")
-EXIT_FAILED: Final = 1
 EXIT_STALLED: Final = 70
 """Exit status when the watchdog found the collector stalled (EX_SOFTWARE)."""
 
@@ -29,12 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-ConfigOption = Annotated[
-    Path,
-    typer.Option(
-        "--config", "-c", help="The collector's configuration file (YAML).", dir_okay=False
-    ),
-]
+app.add_typer(dead_letters, name="dead-letters")
 
 
 @app.command()
@@ -51,6 +47,8 @@ def run(
         # A stalled thread may hold locks a clean shutdown needs: leave at once. Nothing
         # unstored was acknowledged, so the broker sends it again to our next start.
         typer.echo(f"pelangi-collector: stalled ({reason}); exiting", err=True)
+        # Where every thread stands, for whoever investigates the stall (to the journal).
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
         os._exit(EXIT_STALLED)
 
     try:
@@ -67,16 +65,9 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     typer.echo(
         f"configuration OK: collector {settings.collector_id}, "
         f"mqtt {settings.mqtt.address} subscribing to {settings.subscribe_filter}, "
-        f"{_storage(settings)}, "
+        f"{storage_name(settings)}, "
         f"batches of up to {settings.batch.max_points} readings or {settings.batch.max_delay_ms} ms"
     )
-
-
-def _storage(settings: CollectorSettings) -> str:
-    influx = settings.influxdb
-    if isinstance(influx, InfluxV1Settings):
-        return f"InfluxDB {influx.url} database {influx.database}"
-    return f"InfluxDB (v2 API) {influx.url} org {influx.org} bucket {influx.bucket}"
 
 
 @app.command("setup-db")
@@ -94,4 +85,4 @@ def setup_db(config: ConfigOption = DEFAULT_CONFIG) -> None:
     for line in done:
         typer.echo(f"{line} on {backend.target}")
     if not done:
-        typer.echo(f"{_storage(settings)}: already set up as configured; nothing to do")
+        typer.echo(f"{storage_name(settings)}: already set up as configured; nothing to do")

@@ -14,10 +14,16 @@ from pydantic import Discriminator, Field, SecretStr, Tag, model_validator
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
 from pelangi.mqtt import MqttSettings
-from pelangi.payloads import Ident
+from pelangi.payloads import MAX_PAYLOAD_BYTES, Ident
 from pelangi.topics import reading_filter
 
 _URL_PATTERN = r"^https?://[^\s/]+(/[^\s]*)?$"
+COLLECTOR_RECONNECT_MAX_S = 5.0
+"""A collector's default longest wait between reconnects (the agent's is 30 s).
+
+Both use the same jittered, capped backoff (:class:`pelangi.backoff.Backoff`); the cap
+protects the broker from many clients returning at once. There are hundreds of gateways
+but only a few collectors, and every gateway waits for one after a broker outage."""
 Seconds = Annotated[float, Field(gt=0, le=300)]
 
 
@@ -131,8 +137,11 @@ class DeadLetterSettings(StrictModel):
     )
     max_bytes: Annotated[int, Field(ge=4096)] = 10 * 1024 * 1024
     backups: Annotated[int, Field(ge=1, le=100)] = 5
-    max_payload_chars: Annotated[int, Field(ge=0, le=65_536)] = Field(
-        default=2048, description="how much of a refused payload is kept with its reason"
+    max_payload_chars: Annotated[int, Field(ge=0, le=16 * 1024 * 1024)] = Field(
+        default=MAX_PAYLOAD_BYTES,
+        description="how much of a refused payload (or point) the dead_letter measurement "
+        "keeps, in pieces of at most 60,000 bytes; the default keeps every message the "
+        "contract accepts whole (for a replay); the log file always keeps everything",
     )
 
 
@@ -143,7 +152,10 @@ class CollectorSettings(StrictModel):
         default="collector-1",
         description="unique per instance; also names its MQTT session and presence topic",
     )
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mqtt: MqttSettings = Field(
+        default_factory=lambda: MqttSettings(reconnect_max_s=COLLECTOR_RECONNECT_MAX_S),
+        description="the broker; reconnects wait at most reconnect_max_s (5 s for a collector)",
+    )
     subscription: str = Field(
         default=reading_filter(), min_length=1, description="MQTT topic filter for readings"
     )
@@ -154,6 +166,10 @@ class CollectorSettings(StrictModel):
     session_expiry_s: Annotated[int, Field(ge=0, le=2**32 - 1)] = Field(
         default=7 * 24 * 3600,
         description="how long the broker keeps our session (and queues for us) while we are away",
+    )
+    presence_interval_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        default=10.0,
+        description="how often the retained online presence is published afresh (fresh ts)",
     )
     influxdb: InfluxSettings = Field(default_factory=InfluxV1Settings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
@@ -169,6 +185,15 @@ class CollectorSettings(StrictModel):
         "progress for this long",
     )
     log_level: LogLevel = "info"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collector_reconnect_default(cls, data: object) -> object:
+        # The same MqttSettings as the agent's, with a collector's own default cap.
+        mqtt = data.get("mqtt") if isinstance(data, dict) else None
+        if isinstance(mqtt, dict) and "reconnect_max_s" not in mqtt:
+            return {**data, "mqtt": {**mqtt, "reconnect_max_s": COLLECTOR_RECONNECT_MAX_S}}  # type: ignore[dict-item]
+        return data
 
     @model_validator(mode="after")
     def _stall_outlasts_a_write(self) -> CollectorSettings:

@@ -1,4 +1,4 @@
-"""A valid envelope to line protocol, fast, and the readings that must not be stored. Pure.
+"""A valid envelope to line protocol, fast, and the readings line protocol cannot carry. Pure.
 
 :func:`collector.storage.points.reading_to_point` + :func:`~collector.storage.lineprotocol.to_line`
 define the schema and the encoding, and check every name and value. They cost ~12 µs
@@ -8,104 +8,81 @@ kinds (``card_read`` and ``interface``) directly:
 - the escaped measurement + tag prefix is built once per series (site, gateway, device,
   and port for interfaces) and cached: these are bounded by design;
 - field values come from a validated envelope, so the checks ``Point`` makes are already
-  guaranteed by the contract (identifiers need no escaping, rates are finite, ints fit),
-  except one: a port name may hold a backslash, which line protocol cannot carry; such a
-  reading takes the slow path, which refuses it with the reason.
+  guaranteed by the contract (identifiers need no escaping, rates are finite, ints fit,
+  strings hold no lone surrogates), except one: a port name (a tag) may hold a character
+  no line-protocol name can carry (a backslash, or a C1 control such as U+0085, which the
+  contract's free text allows); such a reading takes the slow path, which refuses it
+  (``unstorable``) with the reason.
 
-Every other kind takes the slow path. ``tests/test_collector_encoding.py`` checks that
-both paths produce the same line for every kind.
+Every other kind takes the slow path. ``tests/test_collector_encoding.py`` checks, on
+arbitrary valid readings of every kind (Hypothesis), that both paths write the same line
+and refuse the same readings.
 
-Plausibility: a reading whose ``ts`` lies more than ``max_future_s`` ahead of the
-collector's clock, or is older than ``max_age_days``, is refused (``ts_in_future``,
-``ts_too_old``): a gateway with a wrong clock must not write into next year or into
-data long rolled up. The other readings of the message are stored.
+Which timestamps are plausible is not the encoder's business: see
+:mod:`collector.plausibility` (the caller filters the readings first).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from collector.errors import InvalidPointError
-from collector.storage.lineprotocol import KEY_ESCAPES, STRING_ESCAPES, to_line
+from collector.plausibility import UNSTORABLE, Refusal
+from collector.storage.lineprotocol import (
+    INT64_MAX,
+    KEY_ESCAPES,
+    MAX_TIME_NS,
+    STRING_ESCAPES,
+    is_storable_name,
+    to_line,
+)
 from collector.storage.points import CARD_READ, INTERFACE, reading_to_point
 from pelangi.payloads import CardRead, InterfaceReading
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Iterable
 
-    from collector.config import ValiditySettings
     from pelangi.payloads import Envelope, Reading
 
-TS_IN_FUTURE: Final = "ts_in_future"
-TS_TOO_OLD: Final = "ts_too_old"
-UNSTORABLE: Final = "unstorable"
-"""Reason codes for single readings (besides the contract's for whole messages)."""
-
-_NS_PER_S: Final = 1_000_000_000
 _PREFIX_CACHE_LIMIT: Final = 65_536
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """One reading not stored: why, and which one."""
-
-    reason: str
-    detail: str
-    seq: int
-    ts: int
-
-
 class LineEncoder:
-    """Envelope -> (lines, refusals). Holds only a cache of series prefixes."""
+    """Envelope -> (lines, refusals). Holds only a cache of series prefixes; no clock."""
 
-    def __init__(
-        self, validity: ValiditySettings, *, clock_ns: Callable[[], int] = time.time_ns
-    ) -> None:
-        """Refuse readings outside the window ``validity`` describes, by ``clock_ns``."""
-        self._future_ns = int(validity.max_future_s * _NS_PER_S)
-        self._age_ns = int(validity.max_age_days * 86_400 * _NS_PER_S)
-        self._clock_ns = clock_ns
+    def __init__(self) -> None:
+        """Start with an empty prefix cache."""
         self._prefixes: dict[tuple[str, ...], str] = {}
 
-    def encode(self, envelope: Envelope) -> tuple[list[str], list[Refusal]]:
-        """Return the lines to store and the readings refused, in the envelope's order."""
-        now = self._clock_ns()
-        newest, oldest = now + self._future_ns, now - self._age_ns
+    def encode(
+        self, envelope: Envelope, readings: Iterable[Reading] | None = None
+    ) -> tuple[list[str], list[Refusal]]:
+        """Return the lines to store and the ``unstorable`` refusals, in order.
+
+        Args:
+            envelope: where the readings come from (site, gateway, device, historical).
+            readings: which of its readings to encode (default: all of them), e.g. those
+                :meth:`collector.plausibility.TimeWindow.split` kept.
+        """
         suffix = ",historical=true " if envelope.historical else " "
         lines: list[str] = []
         refused: list[Refusal] = []
         site, gateway, device = envelope.site, envelope.gateway, envelope.device
-        for reading in envelope.readings:
-            ts = reading.ts
-            if ts > newest:
-                ahead = (ts - now) / _NS_PER_S
-                refused.append(
-                    Refusal(
-                        TS_IN_FUTURE,
-                        f"ts is {ahead:.0f} s ahead of the collector's clock",
-                        reading.seq,
-                        ts,
-                    )
-                )
-                continue
-            if ts < oldest:
-                age = (now - ts) / _NS_PER_S / 86_400
-                refused.append(Refusal(TS_TOO_OLD, f"ts is {age:.1f} days old", reading.seq, ts))
-                continue
-            if type(reading) is CardRead:
+        for reading in envelope.readings if readings is None else readings:
+            # The contract allows timestamps up to 2**63 - 1, InfluxDB two less.
+            if type(reading) is CardRead and reading.ts <= MAX_TIME_NS:
                 prefix = self._prefix(CARD_READ, device, gateway, site)
-                lines.append(f"{prefix}{_card_fields(reading)},seq={reading.seq}i{suffix}{ts}")
-            elif type(reading) is InterfaceReading and "\\" not in reading.port:
+                fields = _card_fields(reading)
+                lines.append(f"{prefix}{fields},seq={reading.seq}i{suffix}{reading.ts}")
+            elif type(reading) is InterfaceReading and _fast_interface(reading):
                 prefix = self._prefix(INTERFACE, device, gateway, site, reading.port)
                 fields = _interface_fields(reading)
-                lines.append(f"{prefix}{fields},seq={reading.seq}i{suffix}{ts}")
+                lines.append(f"{prefix}{fields},seq={reading.seq}i{suffix}{reading.ts}")
             else:
                 try:
                     lines.append(to_line(reading_to_point(envelope, reading)))
                 except InvalidPointError as exc:
-                    refused.append(Refusal(UNSTORABLE, str(exc), reading.seq, ts))
+                    refused.append(Refusal(UNSTORABLE, str(exc), reading))
         return lines, refused
 
     def _prefix(
@@ -123,6 +100,18 @@ class LineEncoder:
             prefix = f"{measurement}{tags},site={site} "
             self._prefixes[key] = prefix
         return prefix
+
+
+def _fast_interface(r: InterfaceReading) -> bool:
+    """Whether the fast path can write ``r`` as the reference would (else: the slow path).
+
+    What the contract allows but line protocol cannot carry: a port name with a backslash
+    or a C1 control, a speed beyond int64, a timestamp beyond InfluxDB's range.
+    """
+    speed = r.speed_mbps
+    return (
+        r.ts <= MAX_TIME_NS and (speed is None or speed <= INT64_MAX) and is_storable_name(r.port)
+    )
 
 
 def _string(value: str) -> str:
@@ -173,4 +162,4 @@ def slow_line(envelope: Envelope, reading: Reading) -> str:
     return to_line(reading_to_point(envelope, reading))
 
 
-__all__ = ["TS_IN_FUTURE", "TS_TOO_OLD", "UNSTORABLE", "LineEncoder", "Refusal", "slow_line"]
+__all__ = ["LineEncoder", "slow_line"]

@@ -13,8 +13,12 @@ The split between the two storage errors is what the pipeline acts on:
 
 - :class:`StorageUnavailable` means *keep the batch and retry with backoff, ack nothing*.
   It covers connection refused, timeouts, 5xx, refused credentials (401/403) and a
-  missing database (404). The last two need a person, but the data is fine and the broker
-  keeps it for us meanwhile, so the safe reaction is the same: wait, retry, lose nothing.
+  missing database (404). The data is fine and the broker keeps it for us meanwhile, so
+  the reaction is the same: wait, retry, lose nothing. Its ``answered`` tells the two
+  kinds apart for the watchdog (:mod:`collector.watchdog`): no answer at all (refused,
+  timeout: waited out, however long) or an error *answer* (5xx, 401/403, database
+  missing), which needs a person: if it persists for ``stall_timeout_s`` the collector
+  exits, saying why, rather than retry forever in silence.
 - :class:`PointsRejected` (HTTP 400 and 413) means *some point in this batch will never be
   accepted*: the pipeline splits the batch to find it, drops only that point and acks the
   rest once stored.
@@ -43,12 +47,15 @@ class StorageUnavailable(StorageError):  # noqa: N818 - reads as the condition i
     Attributes:
         target: what we tried to reach, for log lines (e.g. ``http://influx:8086``).
         reason: the cause in plain words (``connection refused``, ``HTTP 503: ...``).
+        answered: the server answered, with an error (``HTTP 503``, ``401``, database
+            missing); False when no answer came (refused, timeout, reset).
     """
 
-    def __init__(self, target: str, reason: str) -> None:
+    def __init__(self, target: str, reason: str, *, answered: bool = False) -> None:
         """Create the error for ``target`` with a readable ``reason``."""
         self.target = target
         self.reason = reason
+        self.answered = answered
         super().__init__(f"{target} unavailable: {reason}")
 
 
@@ -62,6 +69,7 @@ class DatabaseNotFound(StorageUnavailable):
             target,
             f"database {database!r} does not exist; "
             "create it with `pelangi-collector setup-db --config FILE`",
+            answered=True,
         )
 
 

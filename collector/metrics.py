@@ -35,6 +35,11 @@ class Snapshot:
         storage_retries: writes that failed for a retryable reason and were retried.
         points_rejected: points InfluxDB refused on their own (dropped, dead-lettered).
         messages_acked: messages acknowledged to the broker after storage.
+        readings_confirmed: readings confirmed to their gateways in receipts (stored,
+            or dead-lettered), duplicates included.
+        messages_deferred: messages left unacknowledged with the broker because the
+            caps were reached (sent again after a deliberate reconnect).
+        reconnects_to_resume: those deliberate reconnects.
         unacked: messages held right now, received but not yet acknowledged.
         unacked_points: points held right now.
     """
@@ -50,6 +55,9 @@ class Snapshot:
     storage_retries: int = 0
     points_rejected: int = 0
     messages_acked: int = 0
+    readings_confirmed: int = 0
+    messages_deferred: int = 0
+    reconnects_to_resume: int = 0
     unacked: int = 0
     unacked_points: int = 0
 
@@ -68,7 +76,8 @@ class Snapshot:
             f"{self.readings_written} points stored in {self.writes} writes, "
             f"{refused} readings refused, "
             f"{self.points_rejected} points refused by storage, "
-            f"{self.storage_retries} write retries; "
+            f"{self.storage_retries} write retries, "
+            f"{self.messages_deferred} messages deferred while full; "
             f"{self.unacked} messages ({self.unacked_points} points) waiting for storage"
         )
 
@@ -90,6 +99,9 @@ class Metrics:
         self._storage_retries = 0
         self._points_rejected = 0
         self._acked = 0
+        self._confirmed = 0
+        self._deferred = 0
+        self._resumes = 0
         self._unacked = 0
         self._unacked_points = 0
 
@@ -132,6 +144,21 @@ class Metrics:
         with self._lock:
             self._acked += count
 
+    def readings_confirmed(self, count: int) -> None:
+        """Count ``count`` readings confirmed to their gateways."""
+        with self._lock:
+            self._confirmed += count
+
+    def message_deferred(self) -> None:
+        """Count one message left with the broker because the caps were reached."""
+        with self._lock:
+            self._deferred += 1
+
+    def reconnected_to_resume(self) -> None:
+        """Count one deliberate reconnect to have deferred messages sent again."""
+        with self._lock:
+            self._resumes += 1
+
     def set_unacked(self, messages: int, points: int = 0) -> None:
         """Record how many messages (and points) are held unacknowledged right now."""
         with self._lock:
@@ -153,6 +180,9 @@ class Metrics:
                 storage_retries=self._storage_retries,
                 points_rejected=self._points_rejected,
                 messages_acked=self._acked,
+                readings_confirmed=self._confirmed,
+                messages_deferred=self._deferred,
+                reconnects_to_resume=self._resumes,
                 unacked=self._unacked,
                 unacked_points=self._unacked_points,
             )

@@ -1,11 +1,17 @@
 """The collector's own metrics as a ``collector_stats`` point, written every few seconds.
 
+(Not while the writer pool's caps are reached: memory stays bounded through a long
+outage, and the next point carries the totals.)
+
 Tag ``collector`` (the instance id). Fields, totals since the process started unless
-said otherwise: ``messages_in``, ``messages_acked``, ``readings_written`` (points,
+said otherwise: ``messages_in``, ``messages_acked``, ``readings_confirmed`` (in
+receipts to the gateways), ``readings_written`` (points,
 including dead letters and these stats), ``writes``, ``write_ms_mean`` and
 ``batch_points_mean`` (since the previous stats point), ``write_ms_max`` and
 ``batch_points_max`` (since start), ``storage_retries``,
-``points_rejected``, ``rejected.<reason>`` per message reject reason,
+``points_rejected``, ``messages_deferred`` (left with the broker while the caps were
+reached), ``reconnects_to_resume`` (to have them sent again), ``rejected.<reason>`` per
+message reject reason,
 ``refused.<reason>`` per refused reading reason, and the gauges ``unacked_messages``
 and ``unacked_points`` (held right now). Use ``non_negative_derivative`` for rates.
 """
@@ -31,6 +37,9 @@ def stats_line(collector_id: str, now: Snapshot, before: Snapshot | None, time_n
     fields: dict[str, FieldValue] = {
         "messages_in": now.messages_received,
         "messages_acked": now.messages_acked,
+        "readings_confirmed": now.readings_confirmed,
+        "messages_deferred": now.messages_deferred,
+        "reconnects_to_resume": now.reconnects_to_resume,
         "readings_written": now.readings_written,
         "writes": now.writes,
         "write_ms_mean": seconds / writes * 1000 if writes else 0.0,

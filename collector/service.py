@@ -13,14 +13,13 @@ import time
 from typing import TYPE_CHECKING
 
 from collector.deadletter import DeadLetters, UniqueClock
-from collector.encoding import LineEncoder
 from collector.errors import CollectorError, StorageUnavailable
 from collector.metrics import Metrics
 from collector.selfstats import stats_line
 from collector.storage import open_backend
 from collector.storage.points import DEAD_LETTER
 from collector.subscriber import Subscriber
-from collector.watchdog import SystemdNotifier, Watchdog
+from collector.watchdog import SystemdNotifier, Watchdog, stall_reason
 from collector.writer_pool import WriterPool
 
 if TYPE_CHECKING:
@@ -83,28 +82,30 @@ def run(  # noqa: PLR0913 - the settings, then test and CLI hooks, all keyword-o
     writers = [open_backend(settings.influxdb) for _ in range(settings.batch.writers)]
     try:
         _check_storage(writers[0])
-        subscriber = Subscriber(
-            settings, metrics, LineEncoder(settings.validity), dead, on_crash=crashed
-        )
+        subscriber = Subscriber(settings, metrics, dead, on_crash=crashed)
 
-        def dead_letter(line: str, reason: str) -> None:
+        def dead_letter(line: str, reason: str) -> str | None:
             letter = dead.point(line, reason)  # logged to the dead-letter file in any case
-            if not line.startswith(f"{DEAD_LETTER},"):
-                pool.add_internal([letter])
+            # A refused dead letter gets no dead letter of its own (no endless chain).
+            return None if line.startswith(f"{DEAD_LETTER},") else letter
 
         pool = WriterPool(
             writers,
-            subscriber.ack,
+            subscriber.stored,
             settings.batch,
             metrics,
             dead_letter=dead_letter,
             on_crash=crashed,
         )
-        watchdog = Watchdog(
-            pool.oldest_beat, settings.stall_timeout_s, on_stall or stalled, notifier
-        )
+        network = subscriber.network
+
+        def check(now: float) -> str | None:
+            beat = network.beat if network.alive else None
+            return stall_reason(pool.progress(), beat, now, settings.stall_timeout_s)
+
+        watchdog = Watchdog(check, on_stall or stalled, notifier)
         pool.start()
-        subscriber.start(pool.submit)
+        subscriber.start(pool.submit, lambda: pool.has_room)
         watchdog.start()
         notifier.notify("READY=1")
         try:
@@ -147,12 +148,20 @@ def _until_stopped(  # noqa: PLR0913 - the running parts, passed in by run()
     next_log = time.monotonic() + log_interval_s
     while not stop.wait(settings.stats_interval_s):
         snapshot = metrics.snapshot()
-        pool.add_internal([stats_line(settings.collector_id, snapshot, previous, clock())])
-        previous = snapshot
+        # Not while full: memory stays bounded through a long outage, and the next point
+        # carries the totals anyway.
+        if not pool.full:
+            pool.add_internal([stats_line(settings.collector_id, snapshot, previous, clock())])
+            previous = snapshot
         if time.monotonic() >= next_log:
             next_log += log_interval_s
             subscriber.log_suppressed()
             log.info("so far: %s", snapshot.summary())
+    # The last counters, stored with what is held at shutdown (if time allows).
+    if not pool.full:
+        pool.add_internal(
+            [stats_line(settings.collector_id, metrics.snapshot(), previous, clock())]
+        )
 
 
 def _check_storage(writer: Writer) -> None:

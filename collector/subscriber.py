@@ -11,11 +11,24 @@ The session (MQTT v5):
 - manual acks: a message is acked by a writer thread after the write containing its
   lines succeeded (:mod:`collector.writer_pool`). A refused message becomes a dead letter
   (:mod:`collector.deadletter`) and is acked once that is stored;
+- receipts: right before those acks, the readings the write stored (or dead-lettered) are
+  confirmed to their gateways (:mod:`collector.confirmations`, :mod:`pelangi.receipts`):
+  a :class:`~pelangi.receipts.StoredReceipt` on ``pelangi/<site>/<gateway>/stored``,
+  QoS 1, not retained. A message the broker sends again (a restart, a lost ack) is stored
+  and confirmed again: both are idempotent;
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
-  throttles batching; our own caps (in the pipeline) bound memory regardless;
-- presence: a retained :class:`~pelangi.liveness.CollectorState` ``online`` on every
-  connect, and the same with ``online: false`` as the Will (the broker publishes it if
-  we vanish) and explicitly at a clean shutdown (a clean DISCONNECT discards the Will).
+  throttles batching; our own caps (in the pool) bound memory regardless;
+- backpressure without going silent (:mod:`collector.backpressure`): a message arriving
+  while the pool's caps are reached is deferred (not taken, not acked: the broker keeps
+  it), the network thread goes on answering keepalives, and once there is room again a
+  deliberate reconnect has the broker send the deferred messages again;
+- presence (:mod:`collector.presence`): a retained ``online`` on every connect and every
+  ``presence_interval_s``, the same with ``online: false`` as the Will (the broker
+  publishes it if we vanish) and explicitly at a clean shutdown (a clean DISCONNECT
+  discards the Will).
+
+The connection itself (reconnects with jittered backoff, deliberate reconnects, the
+presence timer) runs on our own network thread (:mod:`collector.session`).
 
 Acks name a message by its packet id, which only means something within the session
 that sent it. Each token therefore carries the session it came from
@@ -27,7 +40,6 @@ its first copy is not taken twice: the first copy's ack covers both.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -37,13 +49,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from collector.backpressure import Deferrals
+from collector.batching import Delivery
+from collector.confirmations import receipts
+from collector.intake import Intake
 from collector.mqtt_client import tuned_client
-from collector.validation import validate
-from pelangi.errors import PayloadError, RejectReason
-from pelangi.liveness import CollectorState
-from pelangi.mqtt import disconnect_and_stop
+from collector.presence import Presence
+from collector.session import NetworkThread
 from pelangi.throttle import ThrottledLog
-from pelangi.topics import collector_state_topic
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -51,30 +64,41 @@ if TYPE_CHECKING:
     import paho.mqtt.client as paho
     from paho.mqtt.reasoncodes import ReasonCode
 
+    from collector.batching import Token
     from collector.config import CollectorSettings
+    from collector.confirmations import Confirm
     from collector.deadletter import DeadLetters
-    from collector.encoding import LineEncoder
     from collector.metrics import Metrics
-    from collector.writer_pool import Token
 
 log = logging.getLogger(__name__)
 
-_MAX_LOGGED_TOPIC: Final = 200
 _RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
-_OFFLINE_PUBLISH_TIMEOUT_S: Final = 2.0
+QOS: Final = 1
+QOS0_WHILE_FULL: Final = "qos0_while_full"
+"""Why a QoS 0 message was not stored: it arrived while the caps were reached."""
+RESUME_CHECK_S: Final = 0.5
+"""How often the network thread checks whether deferred messages can be taken back."""
+RECEIPT_PAUSE_S: Final = 60.0
+"""How long receipts are withheld after the broker refused one of our messages.
+
+Mosquitto answers a PUBLISH its ACL denies with reason 135 *and drops the connection*
+(which fires our Will): a collector whose receipts the ACL refuses (an ACL from before
+receipts) would lose its connection after every write, and every agent would see it
+offline. Withholding receipts keeps it connected and storing; agents that wait for
+receipts send their readings again meanwhile (harmless: writes are idempotent)."""
 
 
 class Subscriber:
-    """Receives messages over MQTT, turns them into lines (or dead letters), hands them on."""
+    """Receives messages over MQTT, hands them on, confirms and acks what was stored."""
 
     def __init__(  # noqa: PLR0913 - collaborators, named at the one call site
         self,
         settings: CollectorSettings,
         metrics: Metrics,
-        encoder: LineEncoder,
         dead_letters: DeadLetters,
         *,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock_ns: Callable[[], int] = time.time_ns,
         on_crash: Callable[[BaseException], None] | None = None,
     ) -> None:
         """Build the MQTT client; nothing connects until :meth:`start`.
@@ -82,50 +106,69 @@ class Subscriber:
         Args:
             settings: the collector configuration (broker, client id, subscription).
             metrics: counters to update.
-            encoder: valid envelopes to lines.
             dead_letters: makes the dead-letter lines of refused messages and readings.
-            clock: monotonic seconds (for the rate limit on rejection log lines).
+            clock: monotonic seconds (reconnect pacing, rejection log rate limit).
+            wall_clock_ns: the clock of readings' plausibility, receipts and presence.
             on_crash: called if handling a message fails unexpectedly (a bug), so the
                 service stops and is restarted rather than running on half-broken.
         """
         self._settings = settings
         self._metrics = metrics
-        self._encoder = encoder
-        self._dead = dead_letters
-        self._clock = clock
+        self._intake = Intake(
+            settings.validity, metrics, dead_letters, clock=clock, wall_clock_ns=wall_clock_ns
+        )
+        self._wall_clock_ns = wall_clock_ns
         self._on_crash = on_crash
         self._address = settings.mqtt.address
-        self._state_topic = collector_state_topic(settings.collector_id)
         self._client = tuned_client(settings.mqtt, settings.client_id)
+        self._client.on_pre_connect = self._before_connect
         self._client.on_connect = self._on_connect
-        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
         self._client.on_fast_message = self._on_fast_message
-        self._client.will_set(self._state_topic, self._presence(online=False), qos=1, retain=True)
         self._lock = threading.Lock()
         self._session = 0
         self._held: set[int] = set()
-        self._deliver: Callable[[Sequence[str], Token | None], bool] | None = None
+        self._deliver: Callable[[Delivery], bool] | None = None
+        self._has_room: Callable[[], bool] = lambda: True
+        self._deferrals = Deferrals()
+        self._resuming = False
         self._accepting = False
         self._closing = False
         self._connected = threading.Event()
-        self._reject_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
+        self._refusal_log = ThrottledLog(log, burst=1, interval_s=300.0, clock=clock)
+        self._clock = clock
+        self._receipts_from = 0.0
+        self._lost_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
+        self._network = NetworkThread(self._client, settings.mqtt, clock=clock)
+        self._presence = Presence(
+            self._client, settings.collector_id, settings.presence_interval_s, wall_clock_ns
+        )
+        self._network.every(settings.presence_interval_s, self._presence.announce)
+        self._network.every(RESUME_CHECK_S, self._resume_if_room)
 
     @property
     def connected(self) -> bool:
         """Whether the broker has accepted our connection (and not lost it since)."""
         return self._connected.is_set()
 
-    def start(self, deliver: Callable[[Sequence[str], Token | None], bool]) -> None:
+    @property
+    def network(self) -> NetworkThread:
+        """The MQTT network thread (for the watchdog)."""
+        return self._network
+
+    def start(self, deliver: Callable[[Delivery], bool], has_room: Callable[[], bool]) -> None:
         """Connect (retrying in the background until the broker answers) and consume.
 
         Args:
-            deliver: takes one message's lines and its ack token (None: no ack needed);
-                may block (backpressure); returns False if it did not take them.
+            deliver: takes one message (lines, ack token, confirmation) without blocking;
+                returns False if it did not take it (full: the message is deferred).
+            has_room: whether deferred messages can be taken back now.
         """
         self._deliver = deliver
+        self._has_room = has_room
         self._accepting = True
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call] # paho
         properties.SessionExpiryInterval = self._settings.session_expiry_s
@@ -138,10 +181,19 @@ class Subscriber:
             clean_start=False,
             properties=properties,
         )
-        self._client.loop_start()
+        self._network.start()
 
-    def ack(self, tokens: list[Token]) -> None:
-        """Acknowledge stored messages (called from a writer thread), as one write."""
+    def stored(self, tokens: Sequence[Token], confirms: Sequence[Confirm]) -> None:
+        """Confirm, then acknowledge, the messages of a stored write (on a writer thread)."""
+        if self._clock() < self._receipts_from:
+            confirms = ()  # withheld: see RECEIPT_PAUSE_S
+        for topic, payload in receipts(
+            confirms, self._settings.collector_id, self._wall_clock_ns()
+        ):
+            # Queued by paho if the connection is down, and sent on the next one.
+            self._client.publish(topic, payload, qos=QOS, retain=False)
+        if confirms:
+            self._metrics.readings_confirmed(sum(len(confirm.seqs) for confirm in confirms))
         with self._lock:
             session = self._session
             mids = [token & 0xFFFF for token in tokens if token >> 16 == session]
@@ -159,13 +211,8 @@ class Subscriber:
         self._accepting = False
         self._closing = True
         if self._connected.is_set():
-            info = self._client.publish(
-                self._state_topic, self._presence(online=False), qos=1, retain=True
-            )
-            # Best effort: if the connection went meanwhile, the Will says it for us.
-            with contextlib.suppress(RuntimeError, ValueError):
-                info.wait_for_publish(_OFFLINE_PUBLISH_TIMEOUT_S)
-        disconnect_and_stop(self._client)
+            self._presence.say_offline()
+        self._network.stop()
         # paho closes the socket pair that wakes its loop only in Client.__del__. Our
         # callbacks and the client reference each other, and when the garbage collector
         # frees such a cycle it may finalise the sockets first: a ResourceWarning. paho
@@ -174,15 +221,13 @@ class Subscriber:
 
     def log_suppressed(self) -> None:
         """Log a summary of rejections not logged one by one in the last minute."""
-        self._reject_log.flush()
-
-    def _presence(self, *, online: bool) -> bytes:
-        state = CollectorState(
-            collector=self._settings.collector_id, online=online, ts=time.time_ns()
-        )
-        return state.model_dump_json().encode()
+        self._intake.log_suppressed()
 
     # -- paho callbacks (network thread) -------------------------------------------------
+
+    def _before_connect(self, _client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
+        # The Will goes out with each CONNECT: give it the time of this connection.
+        self._presence.set_will()
 
     def _on_connect(
         self,
@@ -199,6 +244,7 @@ class Subscriber:
             if not flags.session_present:
                 self._session = (self._session + 1) & 0xFFFF
                 self._held.clear()
+        self._deferrals.connected()  # all in flight comes again, the deferred ones too
         self._connected.set()
         log.info(
             "connected to mqtt %s as %s (%s)",
@@ -206,10 +252,10 @@ class Subscriber:
             self._settings.client_id,
             "session resumed" if flags.session_present else "new session",
         )
-        client.publish(self._state_topic, self._presence(online=True), qos=1, retain=True)
+        self._presence.announce()
         # Retained readings (should an agent ever retain one) only on a new subscription,
         # not again at every reconnect.
-        options = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        options = SubscribeOptions(qos=QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
         client.subscribe(self._settings.subscribe_filter, options=options)
 
     def _on_subscribe(
@@ -232,8 +278,26 @@ class Subscriber:
             return
         log.info("subscribed to %s", self._settings.subscribe_filter)
 
-    def _on_connect_fail(self, _client: paho.Client, _userdata: Any) -> None:  # noqa: ANN401
-        log.warning("cannot reach mqtt %s; retrying", self._address)
+    def _on_publish(
+        self,
+        _client: paho.Client,
+        _userdata: Any,  # noqa: ANN401 - paho's signature
+        _mid: int,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self._receipts_from = self._clock() + RECEIPT_PAUSE_S
+            self._refusal_log.log(
+                logging.ERROR,
+                "mqtt %s refused a message we published (%s); receipts are withheld for "
+                "%.0f s (gateways send their readings again meanwhile): check that the "
+                "broker's ACL lets user %s write pelangi/+/+/stored and pelangi-host/#",
+                self._address,
+                reason_code,
+                RECEIPT_PAUSE_S,
+                self._settings.mqtt.username or "(anonymous)",
+            )
 
     def _on_disconnect(
         self,
@@ -244,10 +308,16 @@ class Subscriber:
         _properties: Properties | None,
     ) -> None:
         self._connected.clear()
-        if self._closing:
+        if self._closing or self._resuming:
+            self._resuming = False
             log.info("disconnected from mqtt %s", self._address)
         else:
-            log.warning("lost connection to mqtt %s (%s); reconnecting", self._address, reason_code)
+            self._lost_log.log(
+                logging.WARNING,
+                "lost connection to mqtt %s (%s); reconnecting",
+                self._address,
+                reason_code,
+            )
 
     def _on_message(
         self,
@@ -259,7 +329,8 @@ class Subscriber:
         self._on_fast_message(message._topic, bytes(message.payload), message.mid, message.qos)  # noqa: SLF001
 
     def _on_fast_message(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
-        # paho lets an exception escape from here and its network thread dies with it.
+        # An exception escaping from here would break the connection (session.py): stop
+        # the service instead, so it is restarted rather than running half-broken.
         try:
             self._handle(topic, payload, mid, qos)
         except Exception as exc:
@@ -281,48 +352,52 @@ class Subscriber:
                     return  # a re-sent copy of a message we hold: its ack covers this one
                 self._held.add(mid)
                 token = self._session << 16 | mid
-        lines = self._lines(topic_bytes, payload)
-        if self._deliver is None or not self._deliver(lines, token):
+        lines, confirm = self._intake.take(topic_bytes, payload)
+        if self._deliver is None or not self._deliver(Delivery(lines, token, confirm)):
             with self._lock:
                 self._held.discard(mid)
+            if not self._accepting:
+                return  # stopping: the broker sends it again to our next session
+            if qos:
+                self._defer()
+            else:  # QoS 0: the broker keeps no copy, so it is lost; say so
+                self._metrics.message_rejected(QOS0_WHILE_FULL)
+                self._refusal_log.log(
+                    logging.WARNING,
+                    "a QoS 0 message on %s arrived while storage is behind and is lost "
+                    "(counted as rejected.%s): publish readings at QoS 1",
+                    topic_bytes.decode(errors="replace"),
+                    QOS0_WHILE_FULL,
+                    key=QOS0_WHILE_FULL,
+                )
 
-    def _lines(self, topic_bytes: bytes, payload: bytes) -> list[str]:
-        """The lines to store for one message: its readings, or its dead letter."""
-        try:
-            topic = topic_bytes.decode()
-        except UnicodeDecodeError:
-            # MQTT requires UTF-8 topics; a broker may still pass one on.
-            shown = topic_bytes.decode(errors="replace")
-            error = PayloadError(RejectReason.BAD_TOPIC, "the topic is not valid UTF-8")
-            return [self._reject(shown, payload, error)]
-        try:
-            envelope = validate(topic, payload)
-        except PayloadError as exc:
-            return [self._reject(topic, payload, exc)]
-        lines, refused = self._encoder.encode(envelope)
-        for refusal in refused:
-            self._metrics.reading_refused(refusal.reason)
-            lines.append(
-                self._dead.reading(topic, refusal.seq, refusal.ts, refusal.reason, refusal.detail)
+    def _defer(self) -> None:
+        """Leave a message with the broker (not taken, not acked) while the caps are reached."""
+        self._metrics.message_deferred()
+        if self._deferrals.defer():
+            held = self._metrics.snapshot()
+            log.warning(
+                "storage is behind (%d messages, %d points held): leaving new messages with "
+                "the broker until it catches up",
+                held.unacked,
+                held.unacked_points,
             )
-            self._log_reject(topic, refusal.reason, f"reading seq {refusal.seq}: {refusal.detail}")
-        return lines
 
-    def _reject(self, topic: str, payload: bytes, error: PayloadError) -> str:
-        self._metrics.message_rejected(error.reason)
-        self._log_reject(topic, error.reason, error.detail)
-        return self._dead.message(topic, payload, error.reason, error.detail)
-
-    def _log_reject(self, topic: str, reason: str, detail: str) -> None:
-        shown = topic if len(topic) <= _MAX_LOGGED_TOPIC else topic[:_MAX_LOGGED_TOPIC] + "..."
-        self._reject_log.log(
-            logging.WARNING,
-            "rejected message on %s because %s: %s",
-            shown,
-            reason,
-            detail,
-            key=reason,
-        )
+    def _resume_if_room(self) -> None:
+        """Reconnect deliberately to get deferred messages again, once there is room."""
+        if not self._accepting:
+            return
+        count = self._deferrals.resume(self._clock(), has_room=self._has_room())
+        if count:
+            log.info(
+                "storage caught up; reconnecting to mqtt %s so that the broker sends the %d "
+                "messages left with it again",
+                self._address,
+                count,
+            )
+            self._metrics.reconnected_to_resume()
+            self._resuming = True
+            self._network.reconnect_now()
 
 
 __all__ = ["Subscriber"]

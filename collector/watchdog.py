@@ -5,12 +5,23 @@ of the messages (in flight and queued): nobody else gets them until it recovers.
 must therefore end the process, so the supervisor (systemd ``Restart=always``) starts a
 fresh one with the same client id, which receives the unacknowledged messages again.
 
-:class:`Watchdog` checks, once a second, that every writer thread has shown a sign of
-life within ``stall_timeout_s`` (they wake at least once a second, also while idle or
-waiting out an InfluxDB outage, and before every write attempt). If one has not, it
-calls ``on_stall`` with the reason (the CLI logs it and exits with status 70). While all
-is well it pings systemd's watchdog (``WATCHDOG=1``): if the watchdog thread itself
-stops, systemd's ``WatchdogSec`` restarts the unit.
+:class:`Watchdog` asks, once a second, :func:`stall_reason` whether the collector makes
+progress; if not, it calls ``on_stall`` with the reason in words (the CLI logs it and
+exits with status 70). Progress means (each checked within ``stall_timeout_s``):
+
+- **readings stored, or nothing waiting**: write *attempts* are not progress. Storage
+  that does not answer at all (connection refused, timeout: InfluxDB down or out of
+  reach) is waited out however long it lasts, since the broker keeps the data and a
+  restart cannot help; but an error *answer* that persists (HTTP 5xx, 401/403, the
+  database missing) ends the process with that answer as the reason, instead of a retry
+  loop that would look healthy forever;
+- **the writer threads alive** (they beat at least once a second, also while idle or
+  waiting, and before every write: a write that hangs stops the beat);
+- **the MQTT network thread alive and not stuck** (:mod:`collector.session`: it beats
+  every loop iteration).
+
+While all is well it pings systemd's watchdog (``WATCHDOG=1``): if the watchdog thread
+itself stops, systemd's ``WatchdogSec`` restarts the unit.
 
 :class:`SystemdNotifier` implements ``sd_notify`` (a datagram to ``$NOTIFY_SOCKET``) in a
 few lines, so no library is needed; without ``NOTIFY_SOCKET`` it does nothing.
@@ -27,6 +38,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from collector.writer_pool import Progress
 
 log = logging.getLogger(__name__)
 
@@ -59,32 +72,71 @@ class SystemdNotifier:
             log.debug("sd_notify %r failed: %s", state, exc)
 
 
-def stall_reason(oldest_beat: float, now: float, stall_timeout_s: float) -> str | None:
-    """Why the collector counts as stalled, or None (pure)."""
-    silent = now - oldest_beat
+def stall_reason(
+    storage: Progress,
+    network_beat: float | None,
+    now: float,
+    stall_timeout_s: float,
+) -> str | None:
+    """Why the collector counts as stalled, or None (pure; see the module docstring).
+
+    Args:
+        storage: the writer pool's view (:meth:`collector.writer_pool.WriterPool.progress`).
+        network_beat: the MQTT network thread's latest beat; None if it has ended.
+        now: the same monotonic clock.
+        stall_timeout_s: how long each kind of progress may be missing.
+    """
+    return _threads_stalled(storage, network_beat, now, stall_timeout_s) or _storage_stalled(
+        storage, now, stall_timeout_s
+    )
+
+
+def _threads_stalled(
+    storage: Progress, network_beat: float | None, now: float, stall_timeout_s: float
+) -> str | None:
+    silent = now - storage.oldest_beat
     if silent > stall_timeout_s:
         return (
             f"a storage writer has shown no sign of life for {silent:.0f} s "
             f"(limit {stall_timeout_s:g} s)"
         )
+    if network_beat is None:
+        return "the MQTT network thread has ended: no message can arrive or be acknowledged"
+    if (stuck := now - network_beat) > stall_timeout_s:
+        return f"the MQTT network thread has been stuck for {stuck:.0f} s"
+    return None
+
+
+def _storage_stalled(storage: Progress, now: float, stall_timeout_s: float) -> str | None:
+    if storage.refusing_since is not None:
+        refusing = now - storage.refusing_since
+        if refusing <= stall_timeout_s:
+            return None
+        return (
+            f"storage has refused every write for {refusing:.0f} s "
+            f"(limit {stall_timeout_s:g} s): {storage.failure}"
+        )
+    idle = now - storage.last_progress
+    if storage.waiting and storage.failure is None and idle > stall_timeout_s:
+        return (
+            f"no reading stored for {idle:.0f} s while {storage.waiting} wait, and no write failed"
+        )
     return None
 
 
 class Watchdog:
-    """A thread that calls ``on_stall`` once if the writers stall, else pings systemd."""
+    """A thread that calls ``on_stall`` once if the collector stalls, else pings systemd."""
 
     def __init__(
         self,
-        oldest_beat: Callable[[], float],
-        stall_timeout_s: float,
+        check: Callable[[float], str | None],
         on_stall: Callable[[str], None],
         notifier: SystemdNotifier,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Watch ``oldest_beat`` (clock time of the least recent writer heartbeat)."""
-        self._oldest_beat = oldest_beat
-        self._timeout = stall_timeout_s
+        """Ask ``check(now)`` once a second why the collector is stalled (None: it is not)."""
+        self._check = check
         self._on_stall = on_stall
         self._notifier = notifier
         self._clock = clock
@@ -103,7 +155,7 @@ class Watchdog:
 
     def _main(self) -> None:
         while not self._stop.wait(CHECK_INTERVAL_S):
-            reason = stall_reason(self._oldest_beat(), self._clock(), self._timeout)
+            reason = self._check(self._clock())
             if reason is not None:
                 log.critical("stalled: %s; stopping so the supervisor starts a fresh one", reason)
                 self._on_stall(reason)

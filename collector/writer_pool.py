@@ -1,26 +1,21 @@
 """Batching, writing and acknowledging: a message is acknowledged only once it is stored.
 
-Two layers:
+:class:`WriterPool` runs the batching policy (:mod:`collector.batching`) with ``writers``
+threads, each with its own connection (:class:`~collector.storage.base.Writer`). The MQTT thread
+calls :meth:`WriterPool.submit` with one message's :class:`~collector.batching.Delivery`
+(its lines, its ack token, what to confirm to its gateway); a writer takes a sealed batch,
+stores it, and only then hands the batch's tokens and confirmations to ``stored`` (in one
+call: the subscriber publishes the receipts, then sends the acks as one write). Batches
+may be stored out of order: the broker tracks each message, not a position.
 
-- :class:`Batcher` is the batching policy, pure and single-threaded: it gathers the lines
-  of received messages into batches of at most ``max_points`` lines (a message is never
-  split across batches) and says when the open batch is due (full, or its oldest line
-  waited ``max_delay``). Time is passed in.
-- :class:`WriterPool` runs the policy with ``writers`` threads, each with its own
-  connection (:class:`~collector.storage.base.Writer`). The MQTT thread calls
-  :meth:`WriterPool.submit` with one message's lines and its ack token; a writer takes a
-  sealed batch, stores it, and only then hands the batch's tokens to ``ack`` (in one
-  call: the subscriber sends them as one write). Batches may be stored out of order:
-  the broker tracks each message, not a position.
-
-Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which blocks while
-either is reached: ``max_unacked`` messages and ``max_unacked_points`` lines held
-between submit and ack. A blocked submit holds up paho's network thread, so the
-collector stops reading its socket and TCP pushes back on the broker, which keeps the
-rest in the session. (Receive Maximum alone does not bound it: the broker overshoots
-it once acks flow.) Lines that belong to no message (dead letters of refused points,
-the collector's own metrics) are never blocked, to keep writers from waiting on
-themselves; they are few and are counted against the cap all the same.
+Memory is bounded by two caps, checked in :meth:`WriterPool.submit`, which does not take
+a message while either is reached: ``max_unacked`` messages and ``max_unacked_points``
+lines held between submit and ack. It never blocks (a blocked MQTT network thread would
+answer no keepalive, and the broker would drop the collector and fire its Will): the
+subscriber leaves such a message unacknowledged with the broker and has it sent again
+once :attr:`WriterPool.has_room` (see :mod:`collector.subscriber`). Lines that belong to
+no message (the collector's own metrics) are always taken; they are few and are counted
+against the caps all the same.
 
 What a failed write does:
 
@@ -28,9 +23,19 @@ What a failed write does:
   nothing, and retries after a capped, jittered backoff; other batches queue behind it
   until the caps are reached. Nothing is ever dropped for being late.
 - :class:`~collector.errors.PointsRejected`: the batch is split in halves and each half
-  written again, down to single lines; only a line refused on its own is dropped and
-  handed to ``dead_letter`` with InfluxDB's reason. Rewriting the halves is harmless:
-  the same reading is the same point (see :mod:`collector.storage.points`).
+  written again, down to single lines; only a line refused on its own is dropped, and
+  ``dead_letter`` turns it (with InfluxDB's reason) into a dead-letter line, which is
+  written *as part of the same batch*: the batch's messages are acked (and confirmed)
+  only once their readings or their dead letters are stored. Rewriting the halves is
+  harmless: the same reading is the same point (see :mod:`collector.storage.points`).
+  If storage becomes unavailable while a batch is being split, the retry resumes with
+  the pieces not yet written: a line already refused is not refused (and
+  dead-lettered) twice.
+
+At shutdown (:meth:`WriterPool.close`) the writers go on storing what is held, the open
+batch included, until it is all stored or the time given is up; whatever is left then is
+unacknowledged, so the broker sends it again to the next start. Nothing that was acked
+waits anywhere.
 """
 
 from __future__ import annotations
@@ -39,85 +44,57 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from collector.batching import Batch, Batcher, Delivery, Token
 from collector.errors import PointsRejected, StorageUnavailable
 from pelangi.backoff import Backoff
 from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from collector.config import BatchSettings
+    from collector.confirmations import Confirm
     from collector.metrics import Metrics
     from collector.storage.base import Writer
 
 log = logging.getLogger(__name__)
 
-Token = int
-"""What acknowledging one message takes; opaque here (the subscriber defines it)."""
-
 IDLE_WAKE_S = 1.0
 """Writers wake at least this often, so the watchdog sees them alive while idle."""
 
 
-@dataclass(slots=True)
-class Batch:
-    """Lines to write together and the tokens of the messages they complete."""
-
-    lines: list[str] = field(default_factory=list)
-    tokens: list[Token] = field(default_factory=list)
-    messages: int = 0
-    """Messages (with or without a token) whose lines are all in this batch."""
-    since: float = 0.0
-    """When its first line arrived (monotonic seconds)."""
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    reason: str
+    answered_since: float | None
+    """Since when this writer's writes are answered with errors (None: not answered)."""
 
 
-class Batcher:
-    """Gathers lines into batches (pure; see the module docstring)."""
+def _refusing_since(failures: Iterable[_Failure]) -> float | None:
+    """Since when storage answers every failing writer with an error (None: not so)."""
+    since = [failure.answered_since for failure in failures]
+    if not since or None in since:
+        return None
+    return min(s for s in since if s is not None)
 
-    def __init__(self, max_points: int, max_delay_s: float) -> None:
-        """Seal a batch at ``max_points`` lines or ``max_delay_s`` after its first line."""
-        self.max_points = max_points
-        self.max_delay_s = max_delay_s
-        self._open = Batch()
 
-    @property
-    def open_points(self) -> int:
-        """Lines in the open (not yet sealed) batch."""
-        return len(self._open.lines)
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Storage as the watchdog sees it (monotonic seconds)."""
 
-    def add(self, lines: Sequence[str], token: Token | None, now: float) -> list[Batch]:
-        """Add one message's lines; return the batches this sealed (oldest first)."""
-        sealed: list[Batch] = []
-        batch = self._open
-        if batch.lines and len(batch.lines) + len(lines) > self.max_points:
-            sealed.append(batch)
-            batch = self._open = Batch()
-        if not batch.lines and not batch.messages:
-            batch.since = now
-        batch.lines.extend(lines)
-        batch.messages += 1
-        if token is not None:
-            batch.tokens.append(token)
-        if len(batch.lines) >= self.max_points:
-            sealed.append(batch)
-            self._open = Batch()
-        return sealed
-
-    def next_due(self) -> float | None:
-        """When the open batch must be sealed (None while it is empty)."""
-        if not self._open.messages:
-            return None
-        return self._open.since + self.max_delay_s
-
-    def seal(self) -> Batch | None:
-        """Seal and return the open batch whatever its age (None if empty)."""
-        if not self._open.messages:
-            return None
-        batch, self._open = self._open, Batch()
-        return batch
+    waiting: int
+    """Points held, not yet stored."""
+    last_progress: float
+    """When a write last succeeded, or (if later) when points began to wait."""
+    refusing_since: float | None
+    """Since when storage keeps *answering* with an error (None: it does not)."""
+    failure: str | None
+    """Why a writer's latest write failed, in words (None: no writer is failing)."""
+    oldest_beat: float
+    """The least recent sign of life among the writer threads."""
 
 
 class WriterPool:
@@ -126,11 +103,11 @@ class WriterPool:
     def __init__(  # noqa: PLR0913 - collaborators, then keyword-only tuning
         self,
         writers: Sequence[Writer],
-        ack: Callable[[list[Token]], None],
+        stored: Callable[[list[Token], list[Confirm]], None],
         batch: BatchSettings,
         metrics: Metrics,
         *,
-        dead_letter: Callable[[str, str], None] | None = None,
+        dead_letter: Callable[[str, str], str | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff: Callable[[], Backoff] = Backoff,
         on_crash: Callable[[BaseException], None] | None = None,
@@ -139,18 +116,20 @@ class WriterPool:
 
         Args:
             writers: one per writer thread (each holds its own connection).
-            ack: acknowledges the messages of a stored batch (called on a writer thread).
+            stored: confirms and acknowledges the messages of a stored batch (called on
+                a writer thread with the batch's tokens and confirmations).
             batch: batch size and delay, the caps, the number of writers.
             metrics: counters to update.
             dead_letter: called with ``(line, reason)`` for every line storage refused on
-                its own (after it is dropped, logged and counted).
+                its own (after it is dropped, logged and counted); returns the dead-letter
+                line to store in its place (None: nothing).
             clock: monotonic seconds.
             backoff: makes one retry schedule per writer.
             on_crash: called if a writer dies of an unexpected error (a bug), so the
                 service can stop and be restarted instead of silently stalling.
         """
         self._writers = list(writers)
-        self._ack = ack
+        self._stored = stored
         self._metrics = metrics
         self._dead_letter = dead_letter
         self._clock = clock
@@ -166,6 +145,9 @@ class WriterPool:
         self._stopping = False
         self._deadline = 0.0
         self._outage_since: float | None = None
+        self._last_progress = clock()
+        self._failing: dict[int, _Failure] = {}
+        """Writers whose latest write failed, and how."""
         self._drop_log = ThrottledLog(log, burst=10, interval_s=60.0, clock=clock)
         self._beats = [clock()] * len(self._writers)
         self._threads = [
@@ -181,51 +163,74 @@ class WriterPool:
         with self._cond:
             return self._messages, self._points
 
+    @property
+    def full(self) -> bool:
+        """Whether a cap is reached (:meth:`submit` takes nothing now)."""
+        with self._cond:
+            return self._full()
+
+    @property
+    def has_room(self) -> bool:
+        """Whether less than half of each cap is held: room to take messages back."""
+        with self._cond:
+            return (
+                self._messages <= self._max_messages // 2 and self._points <= self._max_points // 2
+            )
+
     def start(self) -> None:
         """Start the writer threads."""
         for thread in self._threads:
             thread.start()
 
-    def submit(self, lines: Sequence[str], token: Token | None) -> bool:
-        """Hand over one message's lines; block while a cap is reached.
+    def submit(self, delivery: Delivery) -> bool:
+        """Take one message, unless a cap is reached or :meth:`close` has begun.
 
-        ``token`` None means the message needs no ack (QoS 0). Returns False, without
-        taking the message, once :meth:`close` has begun: the caller must not ack it.
+        Never blocks. Returns whether the message was taken; one not taken must not be
+        acked (the broker keeps it).
         """
         with self._cond:
-            while self._full() and not self._stopping:
-                self._cond.wait()
-            if self._stopping:
+            if self._stopping or self._full():
                 return False
-            self._take(lines, token)
+            self._take(delivery)
         return True
 
     def add_internal(self, lines: Sequence[str]) -> None:
-        """Queue lines that belong to no message (dead letters, own metrics); never blocks."""
+        """Queue lines that belong to no message (own metrics); never blocks.
+
+        Also while :meth:`close` runs: they are stored if time allows.
+        """
         with self._cond:
-            if not self._stopping:
-                self._take(lines, None)
+            self._take(Delivery(lines))
 
     def _full(self) -> bool:
         # A message bigger than the whole point cap still passes when nothing else is held.
         return self._messages >= self._max_messages or self._points >= self._max_points
 
-    def _take(self, lines: Sequence[str], token: Token | None) -> None:
+    def _take(self, delivery: Delivery) -> None:
+        if not self._messages:
+            self._last_progress = self._clock()  # waiting begins: the clock starts now
         self._messages += 1
-        self._points += len(lines)
+        self._points += len(delivery.lines)
         self._metrics.set_unacked(self._messages, self._points)
-        sealed = self._batcher.add(lines, token, self._clock())
+        sealed = self._batcher.add(delivery, self._clock())
         if sealed:
             self._ready.extend(sealed)
             self._cond.notify_all()
-        elif self._batcher.open_points == len(lines):
+        elif self._batcher.open_points == len(delivery.lines):
             self._cond.notify_all()  # a new open batch: writers must time its delay
 
     # -- the watchdog's view ------------------------------------------------------------
 
-    def oldest_beat(self) -> float:
-        """Clock time of the least recent sign of life among the writer threads."""
-        return min(self._beats)
+    def progress(self) -> Progress:
+        """How storage is doing, for the watchdog (:func:`collector.watchdog.stall_reason`)."""
+        with self._cond:
+            return Progress(
+                waiting=self._points,
+                last_progress=self._last_progress,
+                refusing_since=_refusing_since(self._failing.values()),
+                failure=next((f.reason for f in self._failing.values()), None),
+                oldest_beat=min(self._beats),
+            )
 
     # -- shutdown ------------------------------------------------------------------------
 
@@ -285,10 +290,10 @@ class WriterPool:
         """Store ``batch``, waiting out outages; False if shutdown came first."""
         while True:
             try:
-                self._store(k, writer, batch.lines)
+                self._store(k, writer, batch)
             except StorageUnavailable as exc:
                 delay = backoff.next_delay()
-                self._outage(writer, exc, delay, first=backoff.attempt == 1)
+                self._outage(k, writer, exc, delay, first=backoff.attempt == 1)
                 with self._cond:
                     end = self._clock() + delay
                     while not self._stopping and (left := end - self._clock()) > 0:
@@ -303,25 +308,40 @@ class WriterPool:
                 self._recovered(writer)
             return True
 
-    def _store(self, k: int, writer: Writer, lines: list[str]) -> None:
-        """Write ``lines``; on rejection, split until each refused line stands alone."""
-        self._beats[k] = self._clock()
-        started = time.perf_counter()
-        try:
-            writer.write(lines)
-        except PointsRejected as exc:
-            if len(lines) == 1:
-                self._drop(writer, lines[0], exc.message)
-                return
-            middle = len(lines) // 2
-            self._store(k, writer, lines[:middle])
-            self._store(k, writer, lines[middle:])
-            return
-        self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+    def _store(self, k: int, writer: Writer, batch: Batch) -> None:
+        """Write ``batch``; on rejection, split until each refused line stands alone.
+
+        Raises:
+            StorageUnavailable: the pieces not yet written stay in ``batch.todo``.
+        """
+        todo = batch.todo if batch.todo is not None else [batch.lines]
+        batch.todo = todo
+        while todo:
+            lines = todo.pop()
+            self._beats[k] = self._clock()
+            started = time.perf_counter()
+            try:
+                writer.write(lines)
+            except PointsRejected as exc:
+                if len(lines) == 1:
+                    letter = self._drop(writer, lines[0], exc.message)
+                    if letter is not None:
+                        todo.append([letter])  # stored before the batch is done
+                    continue
+                middle = len(lines) // 2
+                todo += [lines[middle:], lines[:middle]]  # the first half next
+                continue
+            except StorageUnavailable:
+                todo.append(lines)
+                raise
+            self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
+            with self._cond:
+                self._last_progress = self._clock()
+                self._failing.pop(k, None)
 
     def _done(self, batch: Batch) -> None:
-        if batch.tokens:
-            self._ack(batch.tokens)
+        if batch.tokens or batch.confirms:
+            self._stored(batch.tokens, batch.confirms)
         with self._cond:
             self._messages -= batch.messages
             self._points -= len(batch.lines)
@@ -329,7 +349,7 @@ class WriterPool:
             self._cond.notify_all()
         self._metrics.messages_acked(batch.messages)
 
-    def _drop(self, writer: Writer, line: str, reason: str) -> None:
+    def _drop(self, writer: Writer, line: str, reason: str) -> str | None:
         self._metrics.point_rejected()
         shown = line if len(line) <= 300 else line[:300] + "..."
         self._drop_log.log(
@@ -339,16 +359,22 @@ class WriterPool:
             reason,
             shown,
         )
-        if self._dead_letter is not None:
-            self._dead_letter(line, reason)
+        return None if self._dead_letter is None else self._dead_letter(line, reason)
 
     def _outage(
-        self, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
+        self, k: int, writer: Writer, exc: StorageUnavailable, delay: float, *, first: bool
     ) -> None:
         self._metrics.storage_retry()
         with self._cond:
+            now = self._clock()
             if self._outage_since is None:
-                self._outage_since = self._clock()
+                self._outage_since = now
+            before = self._failing.get(k)
+            # An error answer that persists needs a person; no answer at all is waited out.
+            since = None
+            if exc.answered:
+                since = before.answered_since if before and before.answered_since else now
+            self._failing[k] = _Failure(f"{writer.target}: {exc.reason}", since)
             points = self._points
         log.log(
             logging.ERROR if first else logging.WARNING,
@@ -372,4 +398,4 @@ class WriterPool:
             )
 
 
-__all__ = ["Batch", "Batcher", "Token", "WriterPool"]
+__all__ = ["IDLE_WAKE_S", "Progress", "WriterPool"]

@@ -3,10 +3,13 @@
 Good messages become rows, bad ones are counted and acknowledged, and nothing is lost
 when the collector, the broker or InfluxDB goes away for a while: the broker keeps the
 persistent session's messages, and a message is acknowledged only once it is stored.
+Receipts (``pelangi/<site>/<gateway>/stored``) confirm every reading once it, or its dead
+letter, is stored: alone, in a shared subscription, and after a SIGKILL and a restart.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import signal
@@ -14,6 +17,7 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as paho
@@ -26,17 +30,20 @@ from collector.metrics import Metrics
 from collector.service import run
 from pelangi.card import em4100
 from pelangi.errors import RejectReason
+from pelangi.liveness import CollectorState, decode_liveness
 from pelangi.mqtt import MqttSettings
 from pelangi.payloads import SCHEMA_VERSION, CardRead, DoorReading, Envelope, encode
-from sandbox.processes import ChildProcess, venv_program
+from pelangi.receipts import CONFIRMS_PROPERTY, PRESENCE_INTERVAL_PROPERTY, decode_receipt
+from pelangi.topics import collector_state_topic, stored_topic
+from sandbox.processes import ChildProcess, find_program, venv_program
+from sandbox.servers import Mosquitto
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from sandbox.logbook import LogBook
-    from sandbox.servers import InfluxDB, Mosquitto
+    from sandbox.servers import InfluxDB
 
 pytestmark = pytest.mark.servers
 
@@ -59,12 +66,24 @@ def envelope(seq: int, device: str = "rfid-lobby") -> Envelope:
     )
 
 
+ACL_FILE = Path(__file__).resolve().parents[1] / "config" / "mosquitto" / "pelangi.acl"
+
+
+def mqtt_client(broker: Mosquitto, login: MqttSettings | None) -> paho.Client:
+    """A plain MQTT v5 client, logged in as ``login`` says (anonymous if None), connected."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    if login is not None and login.username is not None:
+        password = login.password.get_secret_value() if login.password else None
+        client.username_pw_set(login.username, password)
+    client.connect(broker.host, broker.port)
+    return client
+
+
 class Publisher:
     """A plain MQTT v5 publisher (QoS 1): returns once the broker holds each message."""
 
-    def __init__(self, broker: Mosquitto) -> None:
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
-        self.client.connect(broker.host, broker.port)
+    def __init__(self, broker: Mosquitto, login: MqttSettings | None = None) -> None:
+        self.client = mqtt_client(broker, login)
         self.client.loop_start()
 
     def send(self, topic_name: str, payload: bytes) -> None:
@@ -84,6 +103,60 @@ def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
     client = Publisher(mosquitto)
     yield client
     client.close()
+
+
+class Watcher:
+    """Subscribes to a topic filter (QoS 1) and keeps every message with its user properties."""
+
+    def __init__(
+        self, broker: Mosquitto, topic_filter: str, login: MqttSettings | None = None
+    ) -> None:
+        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        subscribed = threading.Event()
+        self.client = mqtt_client(broker, login)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.client.loop_start()
+        self.client.subscribe(topic_filter, qos=1)
+        assert subscribed.wait(TIMEOUT)
+
+    def _on_message(self, _c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
+        props = getattr(message.properties, "UserProperty", [])
+        with self.lock:
+            self.messages.append((message.topic, bytes(message.payload), dict(props)))
+
+    def received(self) -> list[tuple[str, bytes, dict[str, str]]]:
+        with self.lock:
+            return list(self.messages)
+
+    def confirmed(self, topic_name: str = stored_topic(SITE, GATEWAY)) -> set[int]:
+        """Every seq confirmed on ``topic_name`` so far."""
+        seqs: set[int] = set()
+        for name, payload, _ in self.received():
+            if name == topic_name:
+                receipt = decode_receipt(payload)
+                seqs |= {s for first, last in receipt.seqs for s in range(first, last + 1)}
+        return seqs
+
+    def collectors(self) -> set[str]:
+        return {decode_receipt(payload).collector for _, payload, _ in self.received()}
+
+    def wait_confirmed(self, seqs: set[int]) -> None:
+        wait_until(
+            lambda: self.confirmed() >= seqs, timeout=TIMEOUT, what=f"receipts for {sorted(seqs)}"
+        )
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def receipts(mosquitto: Mosquitto) -> Iterator[Watcher]:
+    watcher = Watcher(mosquitto, "pelangi/+/+/stored")
+    yield watcher
+    watcher.close()
 
 
 def settings_for(
@@ -128,6 +201,15 @@ def running(settings: CollectorSettings, broker: Mosquitto, metrics: Metrics) ->
     assert not thread.is_alive(), "the collector did not stop"
     if failures:
         raise failures[0]
+
+
+def wait_retrying_with(metrics: Metrics, held: int) -> None:
+    """Wait until the collector retries a write with ``held`` messages held."""
+    wait_until(
+        lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == held,
+        timeout=TIMEOUT,
+        what=f"the collector retries with {held} messages held",
+    )
 
 
 def card_count(influx: InfluxDB, database: str) -> int:
@@ -222,11 +304,7 @@ def test_influxdb_outage_loses_nothing_and_holds_at_most_max_unacked(
 
         own_influx.kill()
         publisher.cards(range(21, 51))
-        wait_until(
-            lambda: metrics.snapshot().storage_retries >= 1 and metrics.snapshot().unacked == 5,
-            timeout=TIMEOUT,
-            what="the collector retries with 5 messages held",
-        )
+        wait_retrying_with(metrics, 5)
         own_influx.start()
         wait_for_cards(own_influx, "pelangi", 50)
         wait_until(
@@ -267,7 +345,8 @@ def test_messages_resent_by_the_broker_while_held_are_taken_once(
             timeout=TIMEOUT,
             what="every message is acknowledged",
         )
-    assert metrics.snapshot().readings_written == 10
+    # Each of the 10 was taken, stored and confirmed once (the re-sent copies were skipped).
+    assert metrics.snapshot().readings_confirmed == 10
 
 
 def test_broker_restart_is_survived(
@@ -296,16 +375,19 @@ def test_broker_restart_is_survived(
 
 
 def test_cli_acks_only_what_is_stored(
+    *,
     mosquitto: Mosquitto,
     influxdb: InfluxDB,
     publisher: Publisher,
+    receipts: Watcher,
     tmp_path: Path,
     log_book: LogBook,
 ) -> None:
     """Killed (SIGKILL) while it cannot store, the collector has acked nothing: rerun, all arrive.
 
     The database does not exist at first, so every write fails (retryable, 404); then
-    ``setup-db`` creates it and the restarted collector stores what the broker kept.
+    ``setup-db`` creates it and the restarted collector stores what the broker kept, and
+    confirms it to the gateway.
     """
     database = f"cli_{mosquitto.port}"
     config: dict[str, Any] = {
@@ -336,6 +418,7 @@ def test_cli_acks_only_what_is_stored(
             what="the collector says the database is missing",
         )
         collector.kill()
+        assert receipts.received() == []
 
         setup = [str(program), "setup-db", "--config", str(config_path)]
         first = subprocess.run(setup, capture_output=True, text=True, timeout=60, check=True)
@@ -346,6 +429,7 @@ def test_cli_acks_only_what_is_stored(
 
         collector.start()
         wait_for_cards(influxdb, database, 30)
+        receipts.wait_confirmed(set(range(1, 31)))
         publisher.send(topic(), b"garbage")
         wait_until(
             lambda: "rejected message on" in collector.log_text(),
@@ -389,6 +473,12 @@ def test_implausible_timestamps_are_dead_lettered_and_the_rest_of_the_message_st
         )
     assert [(row["reason"], row["seq"]) for row in rows] == [("ts_too_old", 1), ("ts_in_future", 3)]
     assert rows[1]["detail"] == "ts is 3600 s ahead of the collector's clock"
+    # The whole reading is kept, card and all, for a replay once the cause is fixed.
+    assert [CardRead.model_validate_json(row["reading"]) for row in rows] == [
+        readings[0],
+        readings[2],
+    ]
+    assert {(row["topic"], row["historical"]) for row in rows} == {(topic(), False)}
     assert dict(metrics.snapshot().readings_refused) == {"ts_too_old": 1, "ts_in_future": 1}
     assert metrics.snapshot().unacked == 0
 
@@ -423,3 +513,231 @@ def test_a_point_influxdb_refuses_is_dead_lettered_alone_and_its_batch_stored(
     assert "field type conflict" in rows[0]["detail"]
     assert rows[0]["payload"].startswith("door,device=door-1,")
     assert metrics.snapshot().points_rejected == 1
+
+
+# -- receipts and presence ---------------------------------------------------------------
+
+
+def test_receipts_confirm_readings_only_once_they_are_stored(
+    mosquitto: Mosquitto, own_influx: InfluxDB, publisher: Publisher, receipts: Watcher
+) -> None:
+    metrics = Metrics()
+    with running(settings_for(mosquitto, own_influx.url, "pelangi"), mosquitto, metrics):
+        own_influx.kill()
+        publisher.cards(range(1, 6))
+        wait_retrying_with(metrics, 5)
+        assert receipts.received() == []
+        own_influx.start()
+        receipts.wait_confirmed({1, 2, 3, 4, 5})
+        assert card_count(own_influx, "pelangi") == 5  # stored before they were confirmed
+    assert receipts.confirmed() == {1, 2, 3, 4, 5}
+    assert receipts.collectors() == {"collector-test"}
+    assert metrics.snapshot().readings_confirmed == 5
+
+
+def test_dead_letters_are_confirmed_once_stored_and_unnamed_readings_never(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    publisher: Publisher,
+    receipts: Watcher,
+) -> None:
+    now = time.time_ns()
+    influxdb.write(f'door,device=old,gateway=g,site=s state_code="x" {now - 10**9}', influx_db)
+    bad_uid = json.loads(encode(envelope(10)))
+    bad_uid["readings"][0]["card"]["uid"] = "not-hex"
+    card = em4100(bytes.fromhex("01001293D8"))
+    old_and_new = Envelope(
+        v=SCHEMA_VERSION,
+        site=SITE,
+        gateway=GATEWAY,
+        device="rfid-lobby",
+        readings=(
+            CardRead(seq=12, ts=now - 400 * 86_400 * 10**9, card=card),
+            CardRead(seq=13, ts=now - 10**9, card=card),
+        ),
+    )
+    door = Envelope(
+        v=SCHEMA_VERSION,
+        site=SITE,
+        gateway=GATEWAY,
+        device="door-1",
+        readings=(DoorReading(seq=14, ts=now, state="open", change=True),),
+    )
+    with running(settings_for(mosquitto, influxdb.url, influx_db), mosquitto, Metrics()):
+        publisher.send(topic(), json.dumps(bad_uid).encode())  # invalid: seq 10 still readable
+        publisher.send(topic("rfid-side"), encode(envelope(11)))  # topic_mismatch
+        publisher.send(topic(), b"{not json")  # names no reading: nothing to confirm
+        publisher.send(topic(), encode(old_and_new))  # seq 12 ts_too_old, seq 13 stored
+        publisher.send(topic("door-1"), encode(door))  # refused by InfluxDB: type conflict
+        publisher.send(topic("bad device!"), encode(envelope(15)))  # not a reading topic
+        receipts.wait_confirmed({10, 11, 12, 13, 14})
+        wait_until(
+            lambda: len(influxdb.query("SELECT * FROM dead_letter", db=influx_db)) == 6,
+            timeout=TIMEOUT,
+            what="six dead letters",
+        )
+    assert receipts.confirmed() == {10, 11, 12, 13, 14}
+
+
+def test_members_of_a_shared_subscription_each_confirm_what_they_stored(
+    mosquitto: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    publisher: Publisher,
+    receipts: Watcher,
+) -> None:
+    first, second = (
+        settings_for(mosquitto, influxdb.url, influx_db, collector_id).model_copy(
+            update={"share_group": "pelangi"}
+        )
+        for collector_id in ("collector-a", "collector-b")
+    )
+    with (
+        running(first, mosquitto, Metrics()),
+        running(second, mosquitto, Metrics()),
+    ):
+        publisher.cards(range(1, 41))
+        receipts.wait_confirmed(set(range(1, 41)))
+        wait_for_cards(influxdb, influx_db, 40)
+    assert receipts.collectors() == {"collector-a", "collector-b"}
+
+
+def test_presence_says_it_confirms_and_is_published_afresh_every_interval(
+    mosquitto: Mosquitto, influxdb: InfluxDB, influx_db: str
+) -> None:
+    settings = settings_for(mosquitto, influxdb.url, influx_db).model_copy(
+        update={"presence_interval_s": 1.0}
+    )
+    presence = Watcher(mosquitto, collector_state_topic(settings.collector_id))
+    try:
+        with running(settings, mosquitto, Metrics()):
+            wait_until(
+                lambda: len(presence.received()) >= 3,
+                timeout=TIMEOUT,
+                what="three presence messages, a second apart",
+            )
+        wait_until(
+            lambda: not decode_liveness(presence.received()[-1][1], CollectorState).online,
+            timeout=TIMEOUT,
+            what="offline at a clean stop",
+        )
+    finally:
+        presence.close()
+    messages = presence.received()
+    states = [decode_liveness(payload, CollectorState) for _, payload, _ in messages]
+    online = [state for state in states if state.online]
+    assert len(online) >= 3
+    assert all(b.ts - a.ts >= 0.9e9 for a, b in itertools.pairwise(online))
+    assert {(p[CONFIRMS_PROPERTY], p[PRESENCE_INTERVAL_PROPERTY]) for *_, p in messages} == {
+        ("1", "1")
+    }
+
+
+def broker_with_logins(tmp_path: Path, acl: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    """A broker that needs a login (pelangi-collector, gw-test, gw-other), with ``acl``."""
+    passwords = tmp_path / "passwd"
+    passwd = find_program("mosquitto_passwd")
+    for k, user in enumerate(("pelangi-collector", GATEWAY, "gw-other")):
+        create = ["-c"] if k == 0 else []
+        subprocess.run([passwd, "-b", *create, passwords, user, SECRET], check=True)
+    broker = Mosquitto(
+        tmp_path / "broker",
+        extra_conf=f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}",
+    )
+    remove = log_book.add("mosquitto (with an ACL)", broker)
+    try:
+        with broker:
+            yield broker
+    finally:
+        remove()
+
+
+SECRET = "secret-for-a-private-test-broker"  # noqa: S105 - a throwaway test broker's
+
+
+def login(broker: Mosquitto, user: str) -> MqttSettings:
+    return MqttSettings(host=broker.host, port=broker.port, username=user, password=SECRET)
+
+
+@pytest.fixture
+def acl_broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    yield from broker_with_logins(tmp_path, ACL_FILE, log_book)
+
+
+@pytest.fixture
+def old_acl_broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    """The shipped ACL without the line that lets collectors write receipts."""
+    old = tmp_path / "old.acl"
+    lines = ACL_FILE.read_text(encoding="utf-8").splitlines()
+    old.write_text("\n".join(x for x in lines if not x.endswith("/stored")) + "\n")
+    yield from broker_with_logins(tmp_path, old, log_book)
+
+
+def send_cards(broker: Mosquitto, seqs: range) -> None:
+    sender = Publisher(broker, login(broker, GATEWAY))
+    try:
+        sender.cards(seqs)
+    finally:
+        sender.close()
+
+
+def test_the_shipped_acl_lets_collectors_confirm_to_gateways_and_no_one_else(
+    acl_broker: Mosquitto, influxdb: InfluxDB, influx_db: str
+) -> None:
+    settings = settings_for(acl_broker, influxdb.url, influx_db).model_copy(
+        update={"mqtt": login(acl_broker, "pelangi-collector")}
+    )
+    gateway = Watcher(acl_broker, stored_topic(SITE, GATEWAY), login(acl_broker, GATEWAY))
+    other = Watcher(acl_broker, "pelangi/+/+/stored", login(acl_broker, "gw-other"))
+    try:
+        with running(settings, acl_broker, Metrics()):
+            send_cards(acl_broker, range(1, 4))
+            gateway.wait_confirmed({1, 2, 3})
+            wait_for_cards(influxdb, influx_db, 3)
+        assert other.received() == []  # another gateway reads no one else's receipts
+    finally:
+        gateway.close()
+        other.close()
+
+
+def test_an_acl_that_refuses_receipts_costs_one_connection_not_one_per_write(
+    old_acl_broker: Mosquitto,
+    influxdb: InfluxDB,
+    influx_db: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Mosquitto drops a client whose PUBLISH its ACL denies: receipts are withheld then."""
+    settings = settings_for(old_acl_broker, influxdb.url, influx_db).model_copy(
+        update={"mqtt": login(old_acl_broker, "pelangi-collector")}
+    )
+    connected = f"as {settings.client_id} ("
+    with running(settings, old_acl_broker, Metrics()):
+        for round_ in range(4):
+            send_cards(old_acl_broker, range(10 * round_ + 1, 10 * round_ + 11))
+            wait_for_cards(influxdb, influx_db, 10 * round_ + 10)
+        assert old_acl_broker.log_text().count(connected) == 2  # first, and after the refusal
+    assert "receipts are withheld for 60 s" in caplog.text
+    assert "write pelangi/+/+/stored" in caplog.text
+
+
+def test_a_qos0_message_arriving_while_full_is_counted_as_lost(
+    mosquitto: Mosquitto, own_influx: InfluxDB, publisher: Publisher
+) -> None:
+    metrics = Metrics()
+    settings = settings_for(mosquitto, own_influx.url, "pelangi")
+    settings = settings.model_copy(
+        update={"batch": settings.batch.model_copy(update={"max_unacked": 2})}
+    )
+    with running(settings, mosquitto, metrics):
+        own_influx.kill()
+        publisher.cards(range(1, 3))
+        wait_retrying_with(metrics, 2)
+        publisher.client.publish(topic(), encode(envelope(3)), qos=0)
+        wait_until(
+            lambda: metrics.snapshot().messages_rejected.get("qos0_while_full") == 1,
+            timeout=TIMEOUT,
+            what="the lost QoS 0 message counted",
+        )
+        own_influx.start()
+        wait_for_cards(own_influx, "pelangi", 2)

@@ -112,6 +112,7 @@ class InfluxV1Writer:
                 self._settings.url,
                 f"/ping answered HTTP {response.status} without an InfluxDB version; "
                 "is this the InfluxDB 1.x HTTP API?",
+                answered=True,
             )
         return version
 
@@ -170,11 +171,37 @@ class InfluxV1Writer:
         """Close the pooled connection."""
         self._pool.clear()
 
-    def _query(self, statement: str) -> list[dict[str, Any]]:
+    def select(self, statement: str) -> list[dict[str, Any]]:
+        """Run an InfluxQL query on the configured database; every series' rows.
+
+        Each row maps column names (tags of a ``GROUP BY`` too) to values; ``time`` is
+        integer nanoseconds.
+
+        Raises:
+            StorageError: the server is unreachable or refused the query.
+        """
+        fields = {"db": self._settings.database, "epoch": "ns"}
+        rows: list[dict[str, Any]] = []
+        for result in self._query(statement, fields):
+            for series in result.get("series", []):
+                tags = series.get("tags") or {}
+                columns = series["columns"]
+                rows.extend(
+                    {**tags, **dict(zip(columns, values, strict=True))}
+                    for values in series.get("values") or []
+                )
+        return rows
+
+    def measurement(self, name: str) -> str:
+        """``name`` quoted for a ``FROM`` clause, in the configured retention policy."""
+        policy = self._settings.retention_policy
+        return quote_ident(name) if policy is None else f"{quote_ident(policy)}.{quote_ident(name)}"
+
+    def _query(self, statement: str, fields: dict[str, str] | None = None) -> list[dict[str, Any]]:
         response = self._request(
             "POST",
             f"{self._base}/query",
-            body=urlencode({"q": statement}).encode(),
+            body=urlencode({"q": statement, **(fields or {})}).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         if response.status != 200:
@@ -206,8 +233,9 @@ class InfluxV1Writer:
                 self._settings.url,
                 f"credentials refused (HTTP {status}: {message}); "
                 "check influxdb.username and influxdb.password",
+                answered=True,
             )
-        return StorageUnavailable(self._settings.url, f"HTTP {status}: {message}")
+        return StorageUnavailable(self._settings.url, f"HTTP {status}: {message}", answered=True)
 
     def _describe(self, exc: Exception) -> str:
         timeout = f"{self._settings.timeout_s:g} s"

@@ -143,18 +143,23 @@ class InfluxV2Writer:
         message = _message(exc)
         if status in _REJECTED:
             return PointsRejected(message)
+        answered = status != 0  # no status: no HTTP answer came
         if status in {401, 403}:
             return StorageUnavailable(
                 self._settings.url,
                 f"token refused (HTTP {status}: {message}); check influxdb.token",
+                answered=answered,
             )
         if status == 404:
             return StorageUnavailable(
                 self._settings.url,
                 f"HTTP 404: {message}; does bucket {self._settings.bucket!r} exist in org "
                 f"{self._settings.org!r}? (`pelangi-collector setup-db` creates it)",
+                answered=answered,
             )
-        return StorageUnavailable(self._settings.url, f"HTTP {status}: {message}")
+        return StorageUnavailable(
+            self._settings.url, f"HTTP {status}: {message}", answered=answered
+        )
 
 
 def _message(exc: ApiException) -> str:

@@ -59,8 +59,9 @@ MIN_TIME_NS: Final = -9_223_372_036_854_775_806
 MAX_TIME_NS: Final = 9_223_372_036_854_775_806
 """InfluxDB's time range (int64 minus two sentinel values at each end)."""
 
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+"""The range of an integer field."""
 
 # Control characters (Cc) and backslash: not allowed in names (see the module docstring).
 _BAD_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
@@ -165,9 +166,14 @@ def _is_good_name(text: str) -> bool:
     return bool(text) and not (_BAD_IN_NAME.search(text) or _SURROGATE.search(text))
 
 
-def _check_name(text: str, what: str) -> None:
+def is_storable_name(text: str) -> bool:
+    """Whether ``text`` can be a name (measurement, tag key or value, field key) at all."""
     # type() rather than isinstance(): the cache needs a hashable, plain str.
-    if type(text) is str and _is_good_name(text):
+    return type(text) is str and _is_good_name(text)
+
+
+def _check_name(text: str, what: str) -> None:
+    if is_storable_name(text):
         return
     if not isinstance(text, str) or not text:
         raise InvalidPointError(f"{what} must be non-empty text, got {text!r}")
@@ -189,7 +195,7 @@ def _check_value(key: str, value: object) -> None:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
-        if not _INT64_MIN <= value <= _INT64_MAX:
+        if not INT64_MIN <= value <= INT64_MAX:
             raise InvalidPointError(f"field {key!r}: {value} does not fit in a signed 64-bit int")
         return
     if isinstance(value, float):
@@ -206,4 +212,13 @@ def _check_value(key: str, value: object) -> None:
     )
 
 
-__all__ = ["MAX_TIME_NS", "MIN_TIME_NS", "FieldValue", "Point", "to_line"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_TIME_NS",
+    "MIN_TIME_NS",
+    "FieldValue",
+    "Point",
+    "is_storable_name",
+    "to_line",
+]
