@@ -113,12 +113,10 @@ def delete_ids(db: sqlite3.Connection, ids: Sequence[int]) -> int:
 
 
 def delete_victims(
-    db: sqlite3.Connection,
-    victims: Victims,
-    reason: EvictionReason,
-    deleted: dict[ReadingClass, int],
-) -> None:
-    """Delete ``victims`` and count them, in one transaction (both or neither)."""
+    db: sqlite3.Connection, victims: Victims, reason: EvictionReason
+) -> dict[ReadingClass, int]:
+    """Delete ``victims`` and count them, in one transaction (both or neither); how many."""
+    deleted = dict.fromkeys(ReadingClass, 0)
     with transaction(db):
         for cls, ids in (
             (ReadingClass.TELEMETRY, victims.telemetry),
@@ -127,6 +125,7 @@ def delete_victims(
             deleted[cls] = delete_ids(db, ids)
         bumps = [(counter_name(c, reason), n) for c, n in deleted.items() if n]
         db.executemany(BUMP, bumps)
+    return deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +203,44 @@ def last_rowid(cursor: sqlite3.Cursor) -> int:
     if new_id is None:  # pragma: no cover - sqlite3 sets it after an INSERT
         raise sqlite3.OperationalError("no rowid after INSERT")
     return new_id
+
+
+def insert_device(db: sqlite3.Connection, name: str) -> int:
+    """Add a device name (inside a transaction); return its number."""
+    return last_rowid(db.execute("INSERT INTO device (name) VALUES (?)", (name,)))
+
+
+def insert_readings(db: sqlite3.Connection, rows: Sequence[tuple[int, int, int, bytes]]) -> int:
+    """Insert ``(device, event, ts, body)`` rows (inside a transaction); return the first id."""
+    db.executemany(INSERT, rows)
+    # One writer, one transaction, AUTOINCREMENT: the new ids are consecutive.
+    return scalar(db, "SELECT last_insert_rowid()") - len(rows) + 1
+
+
+def device_names(db: sqlite3.Connection) -> dict[int, str]:
+    """Every device's number and name."""
+    return dict(db.execute("SELECT id, name FROM device").fetchall())
+
+
+ScannedRow = tuple[int, int, int, bytes]
+"""``(id, device number, event, body)`` as :func:`scan` returns them."""
+
+
+def scan(db: sqlite3.Connection, *, after: int, before: int | None, limit: int) -> list[ScannedRow]:
+    """Rows with ``after < id < before`` (None: no upper bound), in id order, at most ``limit``."""
+    if before is None:
+        sql = "SELECT id, device, event, body FROM reading WHERE id > ? ORDER BY id LIMIT ?"
+        return db.execute(sql, (after, limit)).fetchall()
+    sql = "SELECT id, device, event, body FROM reading WHERE id > ? AND id < ? ORDER BY id LIMIT ?"
+    return db.execute(sql, (after, before, limit)).fetchall()
+
+
+def ages(
+    db: sqlite3.Connection, *, is_event: bool, after: int, limit: int
+) -> list[tuple[int, int]]:
+    """``(id, ts)`` of one class's rows after id ``after``, in id order, at most ``limit``."""
+    sql = "SELECT id, ts FROM reading WHERE event = ? AND id > ? ORDER BY id LIMIT ?"
+    return db.execute(sql, (int(is_event), after, limit)).fetchall()
 
 
 def oldest_ids(db: sqlite3.Connection, *, is_event: bool, limit: int) -> list[int]:

@@ -160,13 +160,9 @@ class MqttPublisher:
         if self._started:
             self._stop.set()
             self._thread.join(timeout)
-            deadline = time.monotonic() + min(timeout, CLOSE_DRAIN_S)
-            while (
-                self.connection.connected
-                and self.outbox.stats().in_flight_messages
-                and time.monotonic() < deadline
-            ):
-                time.sleep(0.02)  # PUBACKs arrive on paho's thread; nothing to wait on here
+            if self.connection.connected:
+                # PUBACKs arrive on paho's thread; a lost connection releases the rest.
+                self.outbox.wait_until_idle(min(timeout, CLOSE_DRAIN_S))
             self.connection.close(timeout)
         self._move_fallback_into_outbox()
         held = self.fallback.stats().held
