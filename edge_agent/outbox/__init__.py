@@ -1,10 +1,13 @@
 """The durable outbox: every reading is on the gateway's disk before it is published.
 
 Readings enter with :meth:`Outbox.append` (returns once the reading is durable) and
-leave with :meth:`Outbox.ack` after the broker's PUBACK. In between, :meth:`Outbox.take`
-hands them out in per-device batches: live readings first, then the backlog marked
-historical. The outbox is bounded by size and age; when full it evicts telemetry oldest
-first and events only when no telemetry is left, counting every eviction.
+leave with :meth:`Outbox.confirm` when a collector's receipt names their ``seq`` (after
+:meth:`Outbox.published` on the broker's PUBACK), or with :meth:`Outbox.ack` on the PUBACK
+when no collector sends receipts. In between, :meth:`Outbox.take` hands them out in
+per-device batches: live readings first, then the backlog marked historical; what the
+broker refused stays, and what no receipt confirms in time goes out again. The outbox
+is bounded by size and age; when full it evicts telemetry oldest first and events only
+when no telemetry is left, counting every eviction.
 
 Guarantee
     A reading is *accepted* when :meth:`Outbox.append` returns. From then on it survives
@@ -13,9 +16,11 @@ Guarantee
     the WAL frames carrying the reading were written and ``fsync()``-ed before COMMIT
     returned, and the folder holding the database and its WAL was ``fsync()``-ed after
     they were created, so their names survive too. On the next start SQLite replays the
-    WAL. A reading leaves the outbox only through :meth:`Outbox.ack` (after the broker's
-    PUBACK) or through an eviction, which is counted in the same transaction that
-    deletes it. Deletes (acknowledgements and evictions) are committed lazily and
+    WAL. A reading leaves the outbox only through :meth:`Outbox.confirm` (a collector
+    stored it), :meth:`Outbox.ack` (the broker's PUBACK, when no collector sends
+    receipts) or an eviction, which is counted in the same transaction that deletes it;
+    never because the broker refused it. Deletes (confirmations, acknowledgements and
+    evictions) are committed lazily and
     without their own fsync: a crash or power cut before they are on disk brings those
     readings back, to be sent again (a duplicate, which the collector absorbs) or
     evicted and counted again, never lost. SQLite's WAL checksums make a power cut roll
@@ -42,14 +47,17 @@ Errors
 Layers (the public :class:`Outbox` is a facade owning the three parts below it):
 
 - :mod:`edge_agent.outbox.store`: :class:`Outbox`, and how the agent drives it.
-- :mod:`edge_agent.outbox.ledger`: the sending side, pure: batches in flight, lanes,
-  cursors, pacing, the live boundary; the order rows go out in.
+- :mod:`edge_agent.outbox.ledger`: the sending side, pure: batches in flight and awaiting
+  a receipt, lanes, cursors, windows, pacing, timeouts, holds after refusals; the order
+  rows go out in (``_round``: one round of take()).
 - :mod:`edge_agent.outbox.policy`: the decisions (eviction, batching, lanes), pure.
 - Private modules, one job each: ``_writer`` (the writer thread: group commit, deletes,
   opening and quarantine), ``_limits`` (size and age limits), ``_database`` (the
-  writer's connection and the files around it), ``_reader`` (the sending side's
+  writer's connection and the files around it), ``_queue`` (what other threads hand
+  the writer), ``_books`` (what the file holds), ``_reader`` (the sending side's
   connection), ``_checkpoint`` (the WAL checkpoint thread), ``_sqlite`` (the file
-  layout and every SQL statement), ``_files`` (lock file, quarantine), ``_values``
+  layout, its upgrades and every SQL statement), ``_files`` (lock file, quarantine,
+  boot id), ``_values``
   (:class:`OutboxEntry`, :class:`OutboxBatch`, :class:`OutboxStats`) and ``_errors``
   (:class:`OutboxError` and the words for disk trouble).
 - :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.

@@ -1,7 +1,7 @@
 """The writer's books: how many readings the file holds, its size, and the counters.
 
 Kept by the writer thread, read by ``stats()``; guarded by the store's shared lock.
-The persistent counters (evictions, rejections, quarantines) mirror the file's
+The persistent counters (evictions, quarantines, and rejections by older agents) mirror the file's
 ``counter`` table, bumped in the same transactions.
 """
 
@@ -32,6 +32,8 @@ class Books:
         """Readings accepted since the outbox was opened."""
         self.refused = 0
         """Readings append() could not store since the outbox was opened."""
+        self.confirmed = 0
+        """Rows waiting on disk that a receipt confirmed, deleted since the outbox was opened."""
 
     @property
     def rows(self) -> int:

@@ -25,11 +25,15 @@ from edge_agent.outbox._errors import (
     write_cause,
 )
 from edge_agent.outbox._files import lock_file, move_aside, quarantine_target
+from edge_agent.outbox._queue import SeqRange
 from edge_agent.outbox._sqlite import (
-    BUMP,
+    STORE_VERSION,
     ages,
+    boot_number,
     close,
+    confirmed_page,
     connect,
+    delete_ids,
     delete_rows,
     delete_victims,
     insert_device,
@@ -44,7 +48,7 @@ from edge_agent.outbox.policy import ReadingClass
 from edge_agent.statefile import fsync_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Collection, Iterator, Sequence
 
     from edge_agent.outbox._sqlite import Loaded
     from edge_agent.outbox._values import OutboxEntry
@@ -58,8 +62,8 @@ log = logging.getLogger("edge_agent.outbox.store")
 class ReaderConnection(Protocol):
     """The store's reader, opened and closed together with the writer's connection."""
 
-    def open(self, path: Path) -> None:
-        """Connect to the file just opened; raises sqlite3.Error."""
+    def open(self, path: Path, boot: int) -> None:
+        """Connect to the file just opened, whose number of the current boot is ``boot``."""
 
     def close(self) -> None:
         """Disconnect."""
@@ -68,11 +72,15 @@ class ReaderConnection(Protocol):
 class Database:
     """The outbox file as the writer sees it (see the module docstring)."""
 
-    def __init__(self, path: Path, settings: OutboxSettings, reader: ReaderConnection) -> None:
-        """Prepare, but do not open: :meth:`open`."""
+    def __init__(
+        self, path: Path, settings: OutboxSettings, reader: ReaderConnection, *, boot_id: str
+    ) -> None:
+        """Prepare, but do not open: :meth:`open`. ``boot_id`` names the current boot."""
         self.path = path
         self.settings = settings
         self._reader = reader
+        self._boot_id = boot_id
+        self._boot: int | None = None  # its number in the open file
         self._db: sqlite3.Connection | None = None
         self._checkpointer: Checkpointer | None = None
         self._wal_path = Path(f"{path}-wal")
@@ -102,10 +110,12 @@ class Database:
         db: sqlite3.Connection | None = None
         try:
             db = connect(self.path)
-            prepare(db, self.path, sync=self.settings.sync, quarantines=self._quarantines)
+            layout = prepare(db, self.path, sync=self.settings.sync, quarantines=self._quarantines)
             fsync_dir(folder)  # the file and its WAL exist now: make their names durable
+            with transaction(db):
+                boot = boot_number(db, self._boot_id)
             loaded = load(db)
-            self._reader.open(self.path)
+            self._reader.open(self.path, boot)
         except sqlite3.Error as exc:
             self._reader.close()
             close(db)
@@ -121,6 +131,9 @@ class Database:
             close(db)
             raise OutboxError(self.path, f"cannot open: {os_cause(exc, folder)}") from None
         self._db = db
+        self._boot = boot
+        if 0 < layout < STORE_VERSION:
+            log.info("outbox %s: upgraded from layout %d to %d", self.path, layout, STORE_VERSION)
         reopened, self._opened_before = self._opened_before, True
         self._checkpointer = Checkpointer(self.path)
         self._quarantines = 0
@@ -186,7 +199,18 @@ class Database:
                     device = self._device_ids.get(entry.device, new_devices.get(entry.device))
                     if device is None:
                         device = new_devices[entry.device] = insert_device(db, entry.device)
-                    rows.append((device, int(entry.is_event), entry.ts, entry.reading))
+                    boot = None if entry.mono_ns is None else self._boot
+                    rows.append(
+                        (
+                            device,
+                            int(entry.is_event),
+                            entry.ts,
+                            entry.reading,
+                            entry.seq,
+                            entry.mono_ns,
+                            boot,
+                        )
+                    )
                 first_id = insert_readings(db, rows)
         except sqlite3.Error as exc:
             raise self.error(exc) from None
@@ -194,19 +218,45 @@ class Database:
         self._checkpoint_if_due()
         return first_id
 
-    def delete(
-        self, rows: list[tuple[int, bool]], bumps: Sequence[tuple[str, int]] = ()
-    ) -> dict[ReadingClass, int]:
-        """Delete rows ``(id, is_event)`` and bump counters, in one unsynced transaction."""
+    def delete(self, rows: list[tuple[int, bool]]) -> dict[ReadingClass, int]:
+        """Delete rows ``(id, is_event)`` in one unsynced transaction; how many, per class."""
         db = self._open_db()
         try:
             with self._relaxed(db), transaction(db):
                 deleted = delete_rows(db, rows)
-                db.executemany(BUMP, bumps)
         except sqlite3.Error as exc:
             raise self.error(exc) from None
         self._checkpoint_if_due()
         return deleted
+
+    def delete_confirmed(
+        self, where: SeqRange, in_use: Collection[int], limit: int
+    ) -> tuple[dict[ReadingClass, int], SeqRange | None]:
+        """Delete up to ``limit`` rows whose seq is in ``where``, except those ``in_use``.
+
+        One unsynced transaction. Returns how many were deleted, per class, and what is
+        left of the range (None once it is done).
+        """
+        db = self._open_db()
+        deleted = dict.fromkeys(ReadingClass, 0)
+        try:
+            with self._relaxed(db), transaction(db):
+                page = confirmed_page(
+                    db, where.first, where.last, after=(where.first, where.after_id), limit=limit
+                )
+                for cls in ReadingClass:
+                    is_event = cls is ReadingClass.EVENT
+                    deleted[cls] = delete_ids(
+                        db,
+                        [i for i, event, _ in page if bool(event) is is_event and i not in in_use],
+                    )
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
+        self._checkpoint_if_due()
+        if len(page) < limit:
+            return deleted, None
+        last_id, _, last_seq = page[-1]
+        return deleted, SeqRange(last_seq, where.last, after_id=last_id)
 
     def evict(self, victims: Victims, reason: EvictionReason) -> dict[ReadingClass, int]:
         """Delete ``victims`` and count them under ``reason`` (unsynced: it is simply redone)."""

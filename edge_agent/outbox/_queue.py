@@ -1,14 +1,14 @@
 """The writer's queue: what other threads hand to the writer thread, and how they wait.
 
-Appends join the next :class:`Group` (one commit) and wait for it; deletes are queued
-and committed later; flushes wait for the round that covers them. The writer thread
+Appends join the next :class:`Group` (one commit) and wait for it; deletes (rows by id,
+and seq ranges a receipt confirmed) are queued and committed later; flushes wait for
+the round that covers them. The writer thread
 takes everything pending as one :class:`Job` per round. All state here is guarded by
 the condition variable the store shares with the writer.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from edge_agent.outbox._values import OutboxEntry
-    from edge_agent.outbox.policy import ReadingClass
 
 
 @dataclass(eq=False)
@@ -34,12 +33,25 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class SeqRange:
+    """Rows whose seq is in ``first..last`` (inclusive) are to go.
+
+    Rows with seq ``first`` and an id up to ``after_id`` are done already (a range is
+    deleted page by page, in ``(seq, id)`` order).
+    """
+
+    first: int
+    last: int
+    after_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """What the writer does in one round."""
 
     group: Group | None
     deletes: list[tuple[int, bool]]
-    rejected: Counter[ReadingClass]
+    confirmed: list[SeqRange]
     limits: bool
     flush: int
     stop: bool
@@ -48,8 +60,8 @@ class Job:
 
     @property
     def has_deletes(self) -> bool:
-        """Whether the job deletes rows or bumps counters."""
-        return bool(self.deletes or self.rejected)
+        """Whether the job deletes rows."""
+        return bool(self.deletes or self.confirmed)
 
 
 class WorkQueue:
@@ -63,7 +75,7 @@ class WorkQueue:
         """The file deletes refer to; bumped when it is replaced (read it under the lock)."""
         self._group = Group()
         self._deletes: list[tuple[int, bool]] = []
-        self._rejected: Counter[ReadingClass] = Counter()
+        self._confirmed: list[SeqRange] = []
         self._limits = False
         self._damage: str | None = None
         self._damage_generation = 0  # the file the damage was found in
@@ -88,16 +100,17 @@ class WorkQueue:
             assert group.ids is not None  # noqa: S101 - set with done when error is None
             return group.ids[start : start + len(entries)]
 
-    def delete(
-        self, rows: Iterable[tuple[int, bool]], rejected: Counter[ReadingClass] | None = None
-    ) -> None:
-        """Queue rows ``(id, is_event)`` for deletion (call with the lock held).
-
-        ``rejected`` counts readings the broker refused, in the same transaction.
-        """
+    def delete(self, rows: Iterable[tuple[int, bool]]) -> None:
+        """Queue rows ``(id, is_event)`` for deletion (call with the lock held)."""
         self._deletes.extend(rows)
-        if rejected:
-            self._rejected.update(rejected)
+        self.cond.notify_all()
+
+    def delete_confirmed(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Queue the rows whose seq is in ``ranges`` for deletion (call with the lock held).
+
+        The writer leaves out rows the sending side holds: it deletes those by id.
+        """
+        self._confirmed.extend(SeqRange(first, last) for first, last in ranges)
         self.cond.notify_all()
 
     def request(self, *, limits: bool, timeout: float) -> bool:
@@ -149,7 +162,7 @@ class WorkQueue:
                     or self._stop
                 )
                 due_at, deletes_may_go = due()
-                background = deletes_may_go and bool(self._deletes or self._rejected)
+                background = deletes_may_go and bool(self._deletes or self._confirmed)
                 if urgent or background or at >= due_at:
                     return self._take()
                 self.cond.wait(max(0.0, due_at - at))
@@ -161,14 +174,14 @@ class WorkQueue:
         job = Job(
             group=group,
             deletes=self._deletes,
-            rejected=self._rejected,
+            confirmed=self._confirmed,
             limits=self._limits,
             flush=self._flush_requested,
             stop=self._stop,
             generation=self.generation,
         )
         self._deletes = []
-        self._rejected = Counter()
+        self._confirmed = []
         self._limits = False
         return job
 
@@ -178,16 +191,16 @@ class WorkQueue:
             cause, self._damage = self._damage, None
             return cause if self._damage_generation == self.generation else None
 
-    def put_back(self, deletes: list[tuple[int, bool]], rejected: Counter[ReadingClass]) -> None:
+    def put_back(self, deletes: list[tuple[int, bool]], confirmed: list[SeqRange]) -> None:
         """Deletes not done (call with the lock held): first in line for the next round."""
         self._deletes[:0] = deletes
-        self._rejected.update(rejected)
+        self._confirmed[:0] = confirmed
 
     def replaced(self) -> None:
         """The file was replaced (call with the lock held): its deletes mean nothing now."""
         self.generation += 1
         self._deletes.clear()
-        self._rejected.clear()
+        self._confirmed.clear()
 
     def done(self, job: Job) -> None:
         """The round is over: wake whoever waits for it."""
@@ -204,7 +217,7 @@ class WorkQueue:
                 job.group.done = True
                 refused = len(job.group.entries)
             if job.generation == self.generation:
-                self.put_back(job.deletes, job.rejected)
+                self.put_back(job.deletes, job.confirmed)
             self._flushed = max(self._flushed, job.flush)
             self.cond.notify_all()
         return refused

@@ -31,14 +31,19 @@ class Reader:
         self.lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._devices: dict[int, str] = {}
+        self._boot: int | None = None
 
     @property
     def available(self) -> bool:
         """Whether the file is open (read it only with :attr:`lock` held)."""
         return self._db is not None
 
-    def open(self, path: Path) -> None:
-        """Connect to ``path`` (the writer has just opened it); raises sqlite3.Error."""
+    def open(self, path: Path, boot: int) -> None:
+        """Connect to ``path`` (the writer has just opened it); raises sqlite3.Error.
+
+        ``boot`` is the file's number of the current boot: only rows stored during it
+        keep their ``mono_ns`` (a monotonic clock means nothing after a reboot).
+        """
         db = connect(path)
         try:
             db.execute("PRAGMA query_only = 1")
@@ -49,6 +54,7 @@ class Reader:
             close(self._db)
             self._db = db
             self._devices = {}
+            self._boot = boot
 
     def close(self) -> None:
         """Disconnect (the writer is closing or replacing the file)."""
@@ -60,8 +66,15 @@ class Reader:
         """The rows ``where`` names (call with :attr:`lock` held); raises sqlite3.Error."""
         db = self._connected()
         return [
-            Row(row_id, self._device_name(db, device), bytes(body), bool(event))
-            for row_id, device, event, body in scan(
+            Row(
+                row_id,
+                self._device_name(db, device),
+                bytes(body),
+                bool(event),
+                seq,
+                mono_ns if boot == self._boot else None,
+            )
+            for row_id, device, event, body, seq, mono_ns, boot in scan(
                 db, after=where.after, before=where.before, limit=where.limit
             )
         ]

@@ -5,8 +5,9 @@ Group commit
     commit next (:class:`~edge_agent.outbox._queue.WorkQueue`); each caller waits for its
     group's COMMIT. While one fsync runs, the next group fills, so under load many
     readings share one fsync, and a lone card tap waits for exactly one. Appends go
-    first: deletes of answered rows follow in chunks of :data:`DELETE_CHUNK`, and the
-    writer returns to waiting appends between chunks. Copying the WAL into the database
+    first: deletes of answered rows follow in chunks of :data:`DELETE_CHUNK` (and rows a
+    receipt confirmed, by seq range, a page at a time), and the writer returns to
+    waiting appends between chunks. Copying the WAL into the database
     (checkpointing) runs in a thread of its own, so no commit waits for it. The size
     limit is applied right after each commit: the file can exceed ``max_bytes`` by one
     commit's readings for a moment.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from typing import TYPE_CHECKING, Final, Protocol
 
 from edge_agent.outbox._books import Books
@@ -29,7 +29,6 @@ from edge_agent.outbox._database import Database
 from edge_agent.outbox._errors import DamagedError, OutboxError
 from edge_agent.outbox._limits import Limits
 from edge_agent.outbox._queue import WorkQueue
-from edge_agent.outbox._sqlite import counter_name
 from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
@@ -90,8 +89,9 @@ class Writer:
         reader: ReaderConnection,
         wall_ns: Callable[[], int],
         monotonic: Callable[[], float],
+        boot_id: str,
     ) -> None:
-        """Set up the (not yet started) writer thread."""
+        """Set up the (not yet started) writer thread (``boot_id``: the current boot)."""
         self.path = path
         self.settings = settings
         self.queue = WorkQueue(path, cond)
@@ -101,7 +101,7 @@ class Writer:
         self._sending = sending
         self._wall_ns = wall_ns
         self._monotonic = monotonic
-        self._database = Database(path, settings, reader)
+        self._database = Database(path, settings, reader, boot_id=boot_id)
         self._limits = Limits(self._database, settings, self, clock=monotonic)
         self._opened = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-writer", daemon=True)
@@ -247,29 +247,36 @@ class Writer:
     def _apply_deletes(self, job: Job) -> bool:
         """Delete answered rows in chunks, yielding to waiting appends between chunks.
 
-        Returns True if anything was written. What is left undone goes back to the
-        queue (also when a chunk fails; then the error is raised).
+        Rows by id first, then seq ranges a receipt confirmed. Returns True if anything
+        was written. What is left undone goes back to the queue (also when a chunk
+        fails; then the error is raised).
         """
         if job.generation != self.queue.generation:
             return False  # they name rows of a file that was replaced
         done = 0
-        rejected = job.rejected
+        ranges = list(job.confirmed)
         try:
-            while done < len(job.deletes) or rejected:
+            while done < len(job.deletes):
                 chunk = job.deletes[done : done + DELETE_CHUNK]
-                bumps = [(counter_name(c, "rejected"), n) for c, n in rejected.items()]
-                deleted = self._database.delete(chunk, bumps)
+                deleted = self._database.delete(chunk)
                 done += len(chunk)
                 with self._cond:
                     self.books.deleted(deleted)
-                    self.books.bumped(bumps)
                     self._sending.deleted(i for i, _ in chunk)
-                    rejected = Counter()
                     if self.queue.appends_waiting():
-                        break
+                        return True
+            while ranges:
+                in_use = self.in_use()
+                deleted, rest = self._database.delete_confirmed(ranges[0], in_use, DELETE_CHUNK)
+                ranges[:1] = [] if rest is None else [rest]
+                with self._cond:
+                    self.books.deleted(deleted)
+                    self.books.confirmed += sum(deleted.values())
+                    if self.queue.appends_waiting():
+                        return True
         finally:
             with self._cond:
-                self.queue.put_back(job.deletes[done:], rejected)
+                self.queue.put_back(job.deletes[done:], ranges)
         return True
 
     def _after_commit(self, job: Job, *, wrote: bool) -> None:

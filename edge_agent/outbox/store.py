@@ -11,16 +11,21 @@ Driving it (the agent's side)
       it and hand it to the MQTT client in memory as before (not durable, but not lost
       while the process lives).
     - One pump thread loops: ``outbox.wait_for_work(1.0)``; while connected, for each
-      batch of ``outbox.take()``: publish ``batch.payload(site, gateway)`` at QoS 1 on
-      the device's topic and remember ``mid -> batch.id``. take() keeps the in-flight
-      window (``max_in_flight_messages``, far below paho's 65,535) and paces the backlog
-      (``replay_max_readings_per_s``) so live readings find the process idle;
-      wait_for_work() wakes the pump when the pacer allows the next round.
-    - paho's ``on_publish``: ``outbox.ack([batch_id])`` on success; on a refusal,
-      ``outbox.ack([batch_id], rejected=True)`` after logging it (it would be refused
-      again), which counts it. ``ack`` never blocks on disk.
-    - On disconnect: ``outbox.release_all()`` (everything in flight becomes eligible
-      again; duplicates possible, loss not).
+      batch of ``outbox.take()``: publish ``batch.payload(site, gateway)`` (or
+      ``payload(site, gateway, rewrite)`` to correct readings that carry a ``mono_ns``)
+      at QoS 1 on the device's topic and remember ``mid -> batch.id``. take() keeps the
+      windows (``max_in_flight_messages``, far below paho's 65,535, and
+      ``max_unconfirmed_messages``) and paces the backlog (``replay_max_readings_per_s``)
+      so live readings find the process idle; wait_for_work() wakes the pump when the
+      pacer allows the next round, a receipt is overdue or a hold ends.
+    - paho's ``on_publish``: on success, ``outbox.published(batch_id)`` if a collector
+      that sends receipts is there (the readings stay until :meth:`Outbox.confirm`), else
+      ``outbox.ack([batch_id])`` (they are deleted now); on a refusal,
+      ``outbox.refused(batch_id)`` after logging it: the readings stay, and their device
+      is held back for a while. None of these blocks on disk.
+    - A receipt (:mod:`pelangi.receipts`): ``outbox.confirm(receipt.seqs)``.
+    - On disconnect: ``outbox.release_all()`` (everything out becomes eligible again;
+      duplicates possible, loss not).
     - Health readings carry :meth:`Outbox.stats`; the statistics log :meth:`Outbox.summary`.
     - At shutdown: stop the pump, :meth:`Outbox.wait_until_idle` for the PUBACKs still
       due, then :meth:`Outbox.close`.
@@ -34,10 +39,10 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import Counter
 from typing import TYPE_CHECKING, Self
 
 from edge_agent.outbox._errors import OutboxError, is_damaged
+from edge_agent.outbox._files import current_boot_id
 from edge_agent.outbox._reader import Reader
 from edge_agent.outbox._sqlite import QUARANTINED, counter_name
 from edge_agent.outbox._values import OutboxBatch, OutboxEntry, OutboxStats, check_entry
@@ -72,6 +77,7 @@ class Outbox:
         *,
         wall_ns: Callable[[], int] = time.time_ns,
         monotonic: Callable[[], float] = time.monotonic,
+        boot_id: str | None = None,
     ) -> None:
         """Prepare, but do not open: use :meth:`open`."""
         self.path = path
@@ -89,6 +95,7 @@ class Outbox:
             reader=self._reader,
             wall_ns=wall_ns,
             monotonic=monotonic,
+            boot_id=boot_id if boot_id is not None else current_boot_id(),
         )
         self._queue = self._writer.queue
         self._read_trouble = ThrottledLog(log, burst=1, interval_s=300.0, clock=monotonic)
@@ -101,6 +108,7 @@ class Outbox:
         *,
         wall_ns: Callable[[], int] = time.time_ns,
         monotonic: Callable[[], float] = time.monotonic,
+        boot_id: str | None = None,
     ) -> Outbox:
         """Open (creating if needed) the outbox at ``path`` and start its writer thread.
 
@@ -113,9 +121,10 @@ class Outbox:
             path: the database file (see :meth:`OutboxSettings.resolve_path`).
             settings: limits and batching.
             wall_ns: the wall clock for reading ages (ns since the epoch, like ``ts``).
-            monotonic: the clock for the live window and periodic checks.
+            monotonic: the clock for the live window, timeouts and periodic checks.
+            boot_id: names the current boot (default: the kernel's), for ``mono_ns``.
         """
-        outbox = cls(path, settings, wall_ns=wall_ns, monotonic=monotonic)
+        outbox = cls(path, settings, wall_ns=wall_ns, monotonic=monotonic, boot_id=boot_id)
         outbox._writer.start()
         return outbox
 
@@ -134,7 +143,16 @@ class Outbox:
 
     # The storing side.
 
-    def append(self, device: str, reading: bytes, *, is_event: bool, ts: int) -> int:
+    def append(  # noqa: PLR0913 - the fields of one reading
+        self,
+        device: str,
+        reading: bytes,
+        *,
+        is_event: bool,
+        ts: int,
+        seq: int,
+        mono_ns: int | None = None,
+    ) -> int:
         """Store one reading durably; return its row id once it is accepted.
 
         Args:
@@ -143,6 +161,10 @@ class Outbox:
             is_event: True for events (card read, door or port change), kept until no
                 telemetry is left; False for periodic telemetry, evicted first.
             ts: the reading's timestamp (ns since the epoch), for the age limit.
+            seq: the reading's ``seq`` (unique on the gateway): receipts name it.
+            mono_ns: the monotonic clock (ns) when the reading was stamped, for readings
+                stamped before the gateway knew its clock's offset; handed back with
+                the batch while the gateway has not rebooted.
 
         Raises:
             UnsendableReadingError: the reading could never be sent (empty, too large,
@@ -150,7 +172,8 @@ class Outbox:
             OutboxError: the reading could not be stored (disk full, folder not
                 writable, outbox closed); it was not accepted.
         """
-        return self.append_many([OutboxEntry(device, reading, is_event, ts)])[0]
+        entry = OutboxEntry(device, reading, is_event, ts, seq, mono_ns)
+        return self.append_many([entry])[0]
 
     def append_many(self, entries: Sequence[OutboxEntry]) -> list[int]:
         """Store several readings in one commit; all are accepted or none (see append)."""
@@ -166,11 +189,13 @@ class Outbox:
         """Hand out per-device batches that are not in flight; they are in flight now.
 
         Live readings come first (``historical=False``), then the backlog, within the
-        in-flight window (``max_in_flight_messages``, of which historical batches leave
-        an eighth free for live ones) and up to ``max_readings`` rows looked at
-        (default ``take_max_readings``). Returns an empty list when there is nothing to
-        send, the window is full or the database is unavailable; never raises for disk
-        trouble. Every batch must come back through :meth:`ack` or :meth:`release`.
+        windows (``max_in_flight_messages`` and ``max_unconfirmed_messages``, of which
+        historical batches leave an eighth free for live ones) and up to
+        ``max_readings`` rows looked at (default ``take_max_readings``). Devices the
+        broker refused lately are held back. Returns an empty list when there is
+        nothing to send, a window is full or the database is unavailable; never raises
+        for disk trouble. Every batch must come back through :meth:`published`,
+        :meth:`ack`, :meth:`refused` or :meth:`release`.
         """
         limit = max_readings if max_readings is not None else self.settings.take_max_readings
         with self._reader.lock:
@@ -196,21 +221,59 @@ class Outbox:
         if historical is not None:
             taken.offer_historical(self._reader.rows(historical))
 
-    def ack(self, batch_ids: Iterable[int], *, rejected: bool = False) -> None:
-        """The broker holds these batches (PUBACK): delete their readings.
+    def ack(self, batch_ids: Iterable[int]) -> None:
+        """These batches are delivered and no receipt will come: delete their readings.
 
-        Returns at once; the delete is committed with the writer's next transaction
-        (until then the readings are not handed out again). With ``rejected=True`` the
-        broker refused them: they are deleted too, and counted as rejected. Unknown
-        ids (already acknowledged or released, or from a replaced file) are ignored.
+        For a PUBACK when no collector that sends receipts is there (and for batches
+        awaiting a receipt the uplink gives up waiting for). Returns at once; the delete
+        is committed with the writer's next transaction (until then the readings are not
+        handed out again). Unknown ids (already answered or released, or from a
+        replaced file) are ignored.
         """
         with self._cond:
-            deletes = self._ledger.ack(batch_ids)
-            counted = None
-            if rejected:
-                counted = Counter(ReadingClass.of(is_event=flag) for _, flag in deletes)
-            self._queue.delete(deletes, counted)
+            self._queue.delete(self._ledger.ack(batch_ids))
             self._cond.notify_all()
+
+    def published(self, batch_id: int) -> None:
+        """The broker accepted this batch (PUBACK): keep its readings until a receipt.
+
+        It no longer counts as in flight, but against ``max_unconfirmed_messages``. If
+        no receipt names its readings within the confirm timeout, they go out again
+        (and the timeout doubles, up to ``confirm_timeout_max_s``, until a receipt
+        comes). Unknown ids are ignored.
+        """
+        with self._cond:
+            self._ledger.published(batch_id, self._monotonic())
+            self._cond.notify_all()
+
+    def refused(self, batch_id: int) -> None:
+        """The broker refused this batch (a PUBACK with a failure reason, e.g. the ACL).
+
+        Its readings stay and go out again, but their device is held back first: 1 s,
+        doubling with each refusal, up to 60 s; an accepted publish of the device resets
+        it. Counted in ``stats().refused_by_broker``. Unknown ids are ignored.
+        """
+        with self._cond:
+            self._ledger.refused(batch_id, self._monotonic())
+            self._cond.notify_all()
+
+    def confirm(self, seq_ranges: Sequence[tuple[int, int]]) -> int:
+        """A collector stored these readings (a receipt's inclusive seq ranges): delete them.
+
+        Wherever they are: in flight, awaiting a receipt (a batch partly confirmed keeps
+        only the rest), or waiting on disk (e.g. sent again after a timeout). Returns at
+        once with how many of them were out (in flight or awaiting); the writer deletes
+        them and those on disk with its next transactions, counting all in
+        ``stats().confirmed``. Until then a confirmed reading waiting on disk may be
+        handed out once more (a duplicate, never a loss). Resets the confirm timeout.
+        Unknown seqs are ignored.
+        """
+        with self._cond:
+            deletes = self._ledger.confirm(seq_ranges)
+            self._queue.delete(deletes)
+            self._queue.delete_confirmed(seq_ranges)
+            self._cond.notify_all()
+            return len(deletes)
 
     def release(self, batch_ids: Iterable[int]) -> None:
         """These batches were not delivered (e.g. the connection dropped): send them again.
@@ -222,7 +285,7 @@ class Outbox:
             self._cond.notify_all()
 
     def release_all(self) -> None:
-        """Release every batch in flight (call when the connection to the broker drops)."""
+        """Release every batch out, in flight or awaiting a receipt (the connection dropped)."""
         with self._cond:
             self._ledger.release_all()
             self._cond.notify_all()
@@ -230,12 +293,13 @@ class Outbox:
     def wait_for_work(self, timeout: float) -> bool:
         """Wait until :meth:`take` may have something new.
 
-        That is: an append, ack or release, or the replay pacer allowing the next round.
-        Returns False on timeout. Meant for one sending thread; it may wake for nothing,
-        so call take() and loop.
+        That is: an append, an answer or a release, the replay pacer allowing the next
+        round, a receipt overdue or a device's hold ending. Returns False on timeout.
+        Meant for one sending thread; it may wake for nothing, so call take() and loop.
         """
         ledger = self._ledger
         with self._cond:
+            ledger.tick(self._monotonic())
             wake_at = ledger.wake_at()
             if wake_at is not None:
                 pause = max(0.0, wake_at - self._monotonic())
@@ -249,7 +313,9 @@ class Outbox:
             return bool(woke)
 
     def wait_until_idle(self, timeout: float) -> bool:
-        """Wait until no batch is in flight (each was acknowledged or released).
+        """Wait until no batch is in flight (each was answered by the broker or released).
+
+        Batches awaiting a receipt do not count: they are not on the network.
 
         For a clean shutdown: the PUBACKs still due save duplicates after the next start.
         Returns False on timeout (or when the outbox is closed first).
@@ -291,6 +357,7 @@ class Outbox:
             books = self._writer.books
             ledger = self._ledger
             persistent = books.persistent
+            now = self._monotonic()
             return OutboxStats(
                 path=str(self.path),
                 available=available,
@@ -302,9 +369,16 @@ class Outbox:
                 oldest_age_s=None if oldest is None else (self._wall_ns() - oldest) / 1e9,
                 in_flight_messages=ledger.in_flight_messages,
                 in_flight_readings=ledger.in_flight_readings,
+                awaiting_messages=ledger.awaiting_messages,
+                awaiting_readings=ledger.awaiting_readings,
+                oldest_awaiting_s=ledger.oldest_wait_s(now),
+                confirm_timeout_s=ledger.confirm_timeout_s,
                 appended=books.appended,
                 refused=books.refused,
                 acknowledged=ledger.acknowledged,
+                confirmed=ledger.confirmed + books.confirmed,
+                resent=ledger.resent,
+                refused_by_broker=ledger.refused_by_broker,
                 evicted_telemetry_size=persistent[counter_name(ReadingClass.TELEMETRY, "size")],
                 evicted_telemetry_age=persistent[counter_name(ReadingClass.TELEMETRY, "age")],
                 evicted_event_size=persistent[counter_name(ReadingClass.EVENT, "size")],
@@ -315,24 +389,7 @@ class Outbox:
 
     def summary(self) -> str:
         """One line for the periodic statistics log."""
-        s = self.stats()
-        if not s.available:
-            return f"outbox {s.path} unavailable: {s.error}"
-        oldest = "" if s.oldest_age_s is None else f", oldest {_duration(s.oldest_age_s)}"
-        text = (
-            f"outbox: {s.readings} stored ({s.telemetry} telemetry, {s.events} events), "
-            f"{s.used_bytes / 1e6:.1f} of {s.max_bytes / 1e6:.0f} MB{oldest}; "
-            f"{s.in_flight_readings} in flight"
-        )
-        if s.evicted:
-            text += (
-                f"; evicted {s.evicted} (telemetry {s.evicted_telemetry_size} size, "
-                f"{s.evicted_telemetry_age} age; events {s.evicted_event_size} size, "
-                f"{s.evicted_event_age} age)"
-            )
-        if s.error:
-            text += f"; problem: {s.error}"
-        return text
+        return self.stats().summary()
 
     def close(self, timeout: float = 30.0) -> None:
         """Commit what is pending, close the database and stop the writer (idempotent).
@@ -350,13 +407,3 @@ class Outbox:
         else:
             cause = f"cannot read: {exc} ({getattr(exc, 'sqlite_errorname', '')})"
         self._read_trouble.log(logging.ERROR, "outbox %s: %s", self.path, cause)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86_400:.1f} days"
