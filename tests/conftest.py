@@ -9,6 +9,8 @@
 - ``make_pty`` (function): a factory of simulated serial readers; ``serial_pty`` is one.
 - ``log_book`` (session): where fixtures register logs; when a test fails, the tail of
   every registered log is added to its report.
+- ``clock`` (function): a :class:`sandbox.outboxes.FakeClock`; ``open_outbox`` opens
+  outboxes on it in tmp_path (:class:`sandbox.outboxes.Outboxes`), all closed after.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sandbox.logbook import LogBook
+from sandbox.outboxes import FakeClock, Outboxes
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty
 from sandbox.snmpd import Snmpd
 
@@ -148,3 +151,15 @@ def snmpd(tmp_path: Path, log_book: LogBook) -> Iterator[Snmpd]:
             yield agent
     finally:
         remove()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def open_outbox(tmp_path: Path, clock: FakeClock) -> Iterator[Outboxes]:
+    outboxes = Outboxes(tmp_path, clock)
+    yield outboxes
+    outboxes.close_all()

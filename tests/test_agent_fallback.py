@@ -10,7 +10,7 @@ TS = 1_764_300_000_000_000_000
 
 def _entries(n: int, *, event: bool = False, tag: str = "x") -> list[OutboxEntry]:
     return [
-        OutboxEntry("dev-1", f'{{"tag":"{tag}{i}"}}'.encode(), is_event=event, ts=TS + i)
+        OutboxEntry("dev-1", f'{{"tag":"{tag}{i}"}}'.encode(), is_event=event, ts=TS + i, seq=i)
         for i in range(n)
     ]
 

@@ -233,7 +233,7 @@ def test_the_heartbeat_repeats_the_birth(mosquitto: Mosquitto, make_publisher: A
     assert [s.ts for s in births] == sorted({s.ts for s in births})
 
 
-def test_a_refused_reading_is_counted_and_leaves_the_outbox(
+def test_a_refused_reading_is_counted_and_stays_in_the_outbox(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     acl = tmp_path / "read-only.acl"
@@ -249,10 +249,12 @@ def test_a_refused_reading_is_counted_and_leaves_the_outbox(
             with caplog.at_level(logging.ERROR, logger="edge_agent.uplink.connection"):
                 publisher.submit(_card(1))
                 wait_until(
-                    lambda: publisher.outbox.stats().rejected == 1,
+                    lambda: publisher.outbox.stats().refused_by_broker >= 1,
                     timeout=TIMEOUT,
                     what="the broker's refusal reaches the outbox",
                 )
+            stats = publisher.outbox.stats()
+            assert (stats.events, stats.rejected) == (1, 0)  # kept, to be sent again
         finally:
             publisher.close(5)
     assert (

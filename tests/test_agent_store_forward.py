@@ -99,7 +99,11 @@ def _seed_backlog(path: Path, devices: list[str]) -> set[str]:
                 uids.add(read.card.uid)
                 entries.append(
                     OutboxEntry(
-                        devices[n % 2], read.model_dump_json().encode(), is_event=True, ts=ts + n
+                        devices[n % 2],
+                        read.model_dump_json().encode(),
+                        is_event=True,
+                        ts=ts + n,
+                        seq=read.seq,
                     )
                 )
             outbox.append_many(entries)

@@ -52,6 +52,7 @@ _CHILD = textwrap.dedent(
                     json.dumps({"kind": "interface", "label": label}).encode(),
                     is_event=n % 5 == 0,
                     ts=time.time_ns(),
+                    seq=n,
                 )
                 for label in labels
             ]

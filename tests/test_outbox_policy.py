@@ -10,6 +10,8 @@ from hypothesis import given
 
 from edge_agent.outbox.policy import (
     LOW_WATER_MIN_BYTES,
+    Backoff,
+    ConfirmTimer,
     LiveBoundary,
     ReadingClass,
     ReplayPacer,
@@ -18,6 +20,7 @@ from edge_agent.outbox.policy import (
     choose_size_victims,
     expired,
     low_water,
+    narrower,
     plan_batches,
     rows_to_evict,
     slots,
@@ -276,3 +279,53 @@ def test_an_unpaced_replay_always_gets_a_full_round() -> None:
     pacer.spend(500)
     assert pacer.available(now=0.0) == 500
     assert pacer.ready_at(now=3.0, readings=500) == 3.0
+
+
+# Answers: receipts that do not come, refusals.
+
+
+def test_the_confirm_timeout_doubles_once_per_wait_given_and_a_receipt_resets_it() -> None:
+    timer = ConfirmTimer(base_s=30, max_s=100)
+    timer.timed_out(30)
+    timer.timed_out(30)  # another batch of the same burst
+    assert timer.current_s == 60
+    timer.timed_out(60)
+    assert timer.current_s == 100  # capped
+    timer.timed_out(30)  # a late one given the old wait: no shrinking
+    assert timer.current_s == 100
+    timer.confirmed()
+    assert timer.current_s == 30
+
+
+def test_a_refusal_holds_a_device_longer_each_time_until_a_publish_is_accepted() -> None:
+    backoff = Backoff(first_s=1.0, max_s=4.0)
+    assert not backoff.holds(0.0)
+    holds = []
+    now = 0.0
+    for _ in range(4):
+        backoff.refused(now)
+        backoff.refused(now + 0.1)  # sent before the hold: the same refusal
+        holds.append(backoff.until - now)
+        now = backoff.until
+    assert holds == [1.0, 2.0, 4.0, 4.0]
+    assert backoff.holds(now - 0.01)
+    backoff.accepted()
+    backoff.refused(now)
+    assert backoff.until - now == 1.0
+
+
+def test_rows_of_held_devices_are_skipped_and_the_first_one_named() -> None:
+    rows = [Row(i, "rfid" if i % 2 else "sw", b"{}", is_event=False) for i in range(1, 7)]
+    plan = plan_batches(
+        rows, exclude=(), max_batches=10, max_per_message=10, max_message_bytes=1000, hold={"rfid"}
+    )
+    assert [[r.id for r in b] for b in plan.batches] == [[2, 4, 6]]
+    assert plan.held == {"rfid": 1}
+    assert plan.cursor == 6
+
+
+def test_take_hands_out_nothing_beyond_either_window() -> None:
+    in_flight = slots(live_in_flight=0, historical_in_flight=2, max_in_flight=8)
+    unconfirmed = slots(live_in_flight=0, historical_in_flight=14, max_in_flight=16)
+    both = narrower(in_flight, unconfirmed)
+    assert (both.live, both.historical) == (2, 0)

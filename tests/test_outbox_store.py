@@ -12,7 +12,6 @@ import tempfile
 import textwrap
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -36,26 +35,12 @@ from edge_agent.outbox import (
 )
 from pelangi.card import CardId
 from pelangi.payloads import CardRead, decode
+from pelangi.receipts import ranges_of
+from sandbox.outboxes import BASE_NS, FakeClock, Outboxes
 from sandbox.waiting import wait_until
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-BASE_NS = 1_764_300_000_000_000_000
+CONFIRM_TIMEOUT_S = 25.0
 DAY_S = 86_400.0
-
-
-class FakeClock:
-    """Monotonic seconds and wall-clock ns, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall_ns(self) -> int:
-        return BASE_NS + round(self.now * 1e9)
 
 
 def card(seq: int, ts: int = BASE_NS) -> bytes:
@@ -69,39 +54,6 @@ def telemetry(seq: int, pad: int = 200) -> bytes:
 
 def seq_of(body: bytes) -> int:
     return int(json.loads(body)["seq"])
-
-
-class OpenOutbox(Protocol):
-    def __call__(self, path: Path | None = None, **overrides: object) -> Outbox: ...
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def open_outbox(tmp_path: Path, clock: FakeClock) -> Iterator[OpenOutbox]:
-    """Open outboxes (by default at tmp_path/outbox.db with a fake clock); all closed after."""
-    opened: list[Outbox] = []
-
-    def open_(path: Path | None = None, **overrides: object) -> Outbox:
-        # fsync per commit is the crash test's job; the frozen clock would stall the pacer.
-        config = {"sync": "normal", "replay_max_readings_per_s": None, **overrides}
-        outbox = Outbox.open(
-            path or tmp_path / "outbox.db",
-            OutboxSettings.model_validate(config),
-            wall_ns=clock.wall_ns,
-            monotonic=clock.monotonic,
-        )
-        opened.append(outbox)
-        return outbox
-
-    yield open_
-    for outbox in opened:
-        outbox.close()
-    leaked = [t.name for t in threading.enumerate() if t.name.startswith("outbox-")]
-    assert not leaked, f"threads left running: {leaked}"
 
 
 def drain(outbox: Outbox, clock: FakeClock | None = None) -> list[OutboxBatch]:
@@ -124,7 +76,7 @@ def drain(outbox: Outbox, clock: FakeClock | None = None) -> list[OutboxBatch]:
 
 def test_the_public_api_is_exactly_all() -> None:
     public = {name for name in dir(edge_agent.outbox) if not name.startswith("_")}
-    modules = {"bench", "policy", "settings", "store"}
+    modules = {"bench", "ledger", "policy", "settings", "store"}
     assert public - modules == set(edge_agent.outbox.__all__)
 
 
@@ -132,10 +84,12 @@ def test_the_public_api_is_exactly_all() -> None:
 
 
 def test_appended_readings_come_out_as_an_envelope_the_collector_accepts(
-    open_outbox: OpenOutbox,
+    open_outbox: Outboxes,
 ) -> None:
     outbox = open_outbox()
-    ids = [outbox.append("rfid-lobby", card(n), is_event=True, ts=BASE_NS + n) for n in range(3)]
+    ids = [
+        outbox.append("rfid-lobby", card(n), is_event=True, ts=BASE_NS + n, seq=n) for n in range(3)
+    ]
     assert ids == sorted(ids)
     [batch] = outbox.take()
     assert batch.reading_ids == tuple(ids)
@@ -147,11 +101,11 @@ def test_appended_readings_come_out_as_an_envelope_the_collector_accepts(
 
 
 def test_readings_wait_until_acknowledged_and_survive_a_restart(
-    open_outbox: OpenOutbox, tmp_path: Path
+    open_outbox: Outboxes, tmp_path: Path
 ) -> None:
     outbox = open_outbox()
     outbox.append_many(
-        [OutboxEntry("sw-1", telemetry(n), is_event=False, ts=BASE_NS + n) for n in range(5)]
+        [OutboxEntry("sw-1", telemetry(n), is_event=False, ts=BASE_NS + n, seq=n) for n in range(5)]
     )
     taken = outbox.take()
     assert sum(len(b) for b in taken) == 5
@@ -165,10 +119,10 @@ def test_readings_wait_until_acknowledged_and_survive_a_restart(
     assert open_outbox(tmp_path / "outbox.db").stats().readings == 0
 
 
-def test_released_batches_are_handed_out_again(open_outbox: OpenOutbox) -> None:
+def test_released_batches_are_handed_out_again(open_outbox: Outboxes) -> None:
     outbox = open_outbox(max_per_message=2)
     outbox.append_many(
-        [OutboxEntry("sw-1", telemetry(n), is_event=False, ts=BASE_NS + n) for n in range(6)]
+        [OutboxEntry("sw-1", telemetry(n), is_event=False, ts=BASE_NS + n, seq=n) for n in range(6)]
     )
     first = outbox.take()
     assert [len(b) for b in first] == [2, 2, 2]
@@ -180,10 +134,10 @@ def test_released_batches_are_handed_out_again(open_outbox: OpenOutbox) -> None:
     assert [b.reading_ids for b in outbox.take()] == [first[1].reading_ids, first[2].reading_ids]
 
 
-def test_each_device_keeps_its_order_across_batches(open_outbox: OpenOutbox) -> None:
+def test_each_device_keeps_its_order_across_batches(open_outbox: Outboxes) -> None:
     outbox = open_outbox(max_per_message=3)
     entries = [
-        OutboxEntry(f"dev-{n % 3}", telemetry(n), is_event=n % 2 == 0, ts=BASE_NS + n)
+        OutboxEntry(f"dev-{n % 3}", telemetry(n), is_event=n % 2 == 0, ts=BASE_NS + n, seq=n)
         for n in range(40)
     ]
     outbox.append_many(entries)
@@ -194,10 +148,10 @@ def test_each_device_keeps_its_order_across_batches(open_outbox: OpenOutbox) -> 
     assert all(len(b) <= 3 for b in batches)
 
 
-def test_messages_respect_the_byte_limit(open_outbox: OpenOutbox) -> None:
+def test_messages_respect_the_byte_limit(open_outbox: Outboxes) -> None:
     outbox = open_outbox(max_message_bytes=2048)
     outbox.append_many(
-        [OutboxEntry("sw", telemetry(n, 900), is_event=False, ts=BASE_NS) for n in range(6)]
+        [OutboxEntry("sw", telemetry(n, 900), is_event=False, ts=BASE_NS, seq=n) for n in range(6)]
     )
     batches = outbox.take()
     assert [len(b) for b in batches] == [2, 2, 2]
@@ -205,12 +159,12 @@ def test_messages_respect_the_byte_limit(open_outbox: OpenOutbox) -> None:
 
 
 def test_live_readings_overtake_the_backlog_and_are_not_historical(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(live_window_s=5.0)
-    old = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+    old = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
     clock.now += 60  # an outage later
-    new = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS + 60)
+    new = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS + 60, seq=2)
     live, backlog = outbox.take()
     assert (live.reading_ids, live.historical) == ((new,), False)
     assert (backlog.reading_ids, backlog.historical) == ((old,), True)
@@ -218,44 +172,44 @@ def test_live_readings_overtake_the_backlog_and_are_not_historical(
 
 
 def test_a_card_tap_during_a_long_replay_goes_out_first(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(max_per_message=10, max_in_flight_messages=16)
     outbox.append_many(
-        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS) for n in range(1000)]
+        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS, seq=n) for n in range(1000)]
     )
     clock.now += 60
     replay = outbox.take(max_readings=50)
     assert all(b.historical for b in replay)
-    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60)
+    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60, seq=1)
     [first, *rest] = outbox.take(max_readings=50)
     assert (first.reading_ids, first.historical) == ((tap,), False)
     assert all(b.historical for b in rest)
 
 
 def test_the_backlog_never_fills_the_whole_in_flight_window(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(max_per_message=1, max_in_flight_messages=8)
     outbox.append_many(
-        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS) for n in range(100)]
+        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS, seq=n) for n in range(100)]
     )
     clock.now += 60
     assert len(outbox.take()) == 7  # one slot kept for live readings
     assert outbox.take() == []
-    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60)
+    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60, seq=1)
     assert [b.reading_ids for b in outbox.take()] == [(tap,)]
     assert outbox.take() == []  # the window is full now
     assert outbox.stats().in_flight_messages == 8
 
 
 def test_readings_committed_while_a_live_batch_is_out_keep_their_lane(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox()
-    a = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+    a = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
     [first] = outbox.take()
-    b = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS + 1)
+    b = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS + 1, seq=2)
     [second] = outbox.take()
     assert (first.reading_ids, second.reading_ids) == ((a,), (b,))
     outbox.release([first.id])
@@ -265,16 +219,16 @@ def test_readings_committed_while_a_live_batch_is_out_keep_their_lane(
 
 
 def test_the_backlog_is_paced_and_live_readings_are_not(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(replay_max_readings_per_s=100, take_max_readings=50)
     outbox.append_many(
-        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS) for n in range(500)]
+        [OutboxEntry("sw", telemetry(n), is_event=False, ts=BASE_NS, seq=n) for n in range(500)]
     )
     clock.now += 60
     assert sum(len(b) for b in outbox.take()) == 50  # a full bucket at once
     assert outbox.take() == []  # then the pacer says wait
-    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60)
+    tap = outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS + 60, seq=1)
     assert [(b.reading_ids, b.historical) for b in outbox.take()] == [((tap,), False)]
     clock.now += 0.2
     assert sum(len(b) for b in outbox.take()) == 20  # 100 a second
@@ -283,14 +237,14 @@ def test_the_backlog_is_paced_and_live_readings_are_not(
     assert sum(len(b) for b in outbox.take()) == 50  # never more than one bucket
 
 
-def test_wait_for_work_wakes_on_an_append_from_another_thread(open_outbox: OpenOutbox) -> None:
+def test_wait_for_work_wakes_on_an_append_from_another_thread(open_outbox: Outboxes) -> None:
     outbox = open_outbox()
     assert outbox.wait_for_work(0.5)  # opening: whatever is stored may go out
     assert not outbox.wait_for_work(0.05)
     appended = threading.Event()
 
     def tap() -> None:
-        outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+        outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
         appended.set()
 
     worker = threading.Thread(target=tap)
@@ -301,14 +255,14 @@ def test_wait_for_work_wakes_on_an_append_from_another_thread(open_outbox: OpenO
     assert len(outbox.take()) == 1
 
 
-def test_appends_from_many_threads_are_all_stored_once(open_outbox: OpenOutbox) -> None:
+def test_appends_from_many_threads_are_all_stored_once(open_outbox: Outboxes) -> None:
     outbox = open_outbox(sync="full")
     ids: list[int] = []
     lock = threading.Lock()
 
     def work(device: str) -> None:
         for n in range(50):
-            row = outbox.append(device, telemetry(n), is_event=False, ts=BASE_NS + n)
+            row = outbox.append(device, telemetry(n), is_event=False, ts=BASE_NS + n, seq=n)
             with lock:
                 ids.append(row)
 
@@ -321,23 +275,23 @@ def test_appends_from_many_threads_are_all_stored_once(open_outbox: OpenOutbox) 
     assert outbox.stats().telemetry == 400
 
 
-def test_arguments_are_checked(open_outbox: OpenOutbox) -> None:
+def test_arguments_are_checked(open_outbox: Outboxes) -> None:
     outbox = open_outbox()
     with pytest.raises(UnsendableReadingError, match="device"):
-        outbox.append("no/slash", card(1), is_event=True, ts=BASE_NS)
+        outbox.append("no/slash", card(1), is_event=True, ts=BASE_NS, seq=1)
     with pytest.raises(UnsendableReadingError, match="bytes"):
-        outbox.append("sw", b"x" * 300_000, is_event=False, ts=BASE_NS)
+        outbox.append("sw", b"x" * 300_000, is_event=False, ts=BASE_NS, seq=0)
     with pytest.raises(UnsendableReadingError, match="ts"):
-        outbox.append("sw", b"{}", is_event=False, ts=0)
+        outbox.append("sw", b"{}", is_event=False, ts=0, seq=0)
     assert outbox.append_many([]) == []
 
 
-def test_closing_is_idempotent_and_appends_after_it_fail(open_outbox: OpenOutbox) -> None:
+def test_closing_is_idempotent_and_appends_after_it_fail(open_outbox: Outboxes) -> None:
     outbox = open_outbox()
     outbox.close()
     outbox.close()
     with pytest.raises(OutboxError, match="closed"):
-        outbox.append("sw", b"{}", is_event=False, ts=BASE_NS)
+        outbox.append("sw", b"{}", is_event=False, ts=BASE_NS, seq=0)
     assert outbox.take() == []
 
 
@@ -345,16 +299,22 @@ def test_closing_is_idempotent_and_appends_after_it_fail(open_outbox: OpenOutbox
 
 
 def test_when_full_telemetry_goes_oldest_first_and_events_stay(
-    open_outbox: OpenOutbox, tmp_path: Path
+    open_outbox: Outboxes, tmp_path: Path
 ) -> None:
     outbox = open_outbox(max_bytes=1_000_000)
     events = outbox.append_many(
-        [OutboxEntry("rfid-1", card(n), is_event=True, ts=BASE_NS + n) for n in range(200)]
+        [OutboxEntry("rfid-1", card(n), is_event=True, ts=BASE_NS + n, seq=n) for n in range(200)]
     )
     for chunk in range(40):  # ~2.4 MB of telemetry in polls of 50
         outbox.append_many(
             [
-                OutboxEntry("sw-1", telemetry(chunk * 50 + n, 1000), is_event=False, ts=BASE_NS)
+                OutboxEntry(
+                    "sw-1",
+                    telemetry(chunk * 50 + n, 1000),
+                    is_event=False,
+                    ts=BASE_NS,
+                    seq=chunk * 50 + n,
+                )
                 for n in range(50)
             ]
         )
@@ -375,16 +335,25 @@ def test_when_full_telemetry_goes_oldest_first_and_events_stay(
 
 
 def test_events_are_evicted_only_once_no_telemetry_is_left(
-    open_outbox: OpenOutbox, caplog: pytest.LogCaptureFixture
+    open_outbox: Outboxes, caplog: pytest.LogCaptureFixture
 ) -> None:
     outbox = open_outbox(max_bytes=1_000_000)
     outbox.append_many(
-        [OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS) for n in range(5)]
+        [
+            OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS, seq=n)
+            for n in range(5)
+        ]
     )
     for chunk in range(30):
         outbox.append_many(
             [
-                OutboxEntry("door-1", telemetry(chunk * 50 + n, 1000), is_event=True, ts=BASE_NS)
+                OutboxEntry(
+                    "door-1",
+                    telemetry(chunk * 50 + n, 1000),
+                    is_event=True,
+                    ts=BASE_NS,
+                    seq=chunk * 50 + n,
+                )
                 for n in range(50)
             ]
         )
@@ -399,16 +368,22 @@ def test_events_are_evicted_only_once_no_telemetry_is_left(
     assert any(r.levelno == logging.ERROR and "event" in r.getMessage() for r in caplog.records)
 
 
-def test_readings_in_flight_are_not_evicted(open_outbox: OpenOutbox) -> None:
+def test_readings_in_flight_are_not_evicted(open_outbox: Outboxes) -> None:
     outbox = open_outbox(max_bytes=1_000_000, max_per_message=1000, max_message_bytes=200_000)
     outbox.append_many(
-        [OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS) for n in range(100)]
+        [
+            OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS, seq=n)
+            for n in range(100)
+        ]
     )
     taken = outbox.take()
     in_flight = {i for b in taken for i in b.reading_ids}
     for _ in range(30):
         outbox.append_many(
-            [OutboxEntry("sw-2", telemetry(n, 1000), is_event=False, ts=BASE_NS) for n in range(50)]
+            [
+                OutboxEntry("sw-2", telemetry(n, 1000), is_event=False, ts=BASE_NS, seq=n)
+                for n in range(50)
+            ]
         )
     assert outbox.flush()
     assert outbox.stats().evicted_telemetry_size > 0
@@ -419,15 +394,15 @@ def test_readings_in_flight_are_not_evicted(open_outbox: OpenOutbox) -> None:
 
 
 def test_readings_past_the_age_limit_are_evicted_and_counted(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(max_age_s=DAY_S, event_max_age_s=3 * DAY_S)
     now = clock.wall_ns()
     day_ns = round(DAY_S * 1e9)
-    outbox.append("sw-1", telemetry(1), is_event=False, ts=now - 2 * day_ns)
-    outbox.append("rfid-1", card(1), is_event=True, ts=now - 2 * day_ns)
-    outbox.append("sw-1", telemetry(2), is_event=False, ts=now)
-    outbox.append("rfid-1", card(2), is_event=True, ts=now - 4 * day_ns)
+    outbox.append("sw-1", telemetry(1), is_event=False, ts=now - 2 * day_ns, seq=1)
+    outbox.append("rfid-1", card(1), is_event=True, ts=now - 2 * day_ns, seq=1)
+    outbox.append("sw-1", telemetry(2), is_event=False, ts=now, seq=2)
+    outbox.append("rfid-1", card(2), is_event=True, ts=now - 4 * day_ns, seq=2)
     assert outbox.enforce_limits()
     stats = outbox.stats()
     assert (stats.evicted_telemetry_age, stats.evicted_event_age) == (1, 1)
@@ -436,33 +411,44 @@ def test_readings_past_the_age_limit_are_evicted_and_counted(
 
 
 def test_the_age_limit_is_applied_on_its_own_as_time_passes(
-    open_outbox: OpenOutbox, clock: FakeClock
+    open_outbox: Outboxes, clock: FakeClock
 ) -> None:
     outbox = open_outbox(max_age_s=DAY_S)
-    outbox.append("sw-1", telemetry(1), is_event=False, ts=clock.wall_ns())
+    outbox.append("sw-1", telemetry(1), is_event=False, ts=clock.wall_ns(), seq=1)
     clock.now += 2 * DAY_S
     assert outbox.flush()  # the writer's next round sees the periodic check is due
     assert outbox.stats().evicted_telemetry_age == 1
 
 
-def test_readings_the_broker_refused_are_dropped_and_counted(
-    open_outbox: OpenOutbox, tmp_path: Path
+def test_readings_the_broker_refused_stay_and_their_device_waits(
+    open_outbox: Outboxes, tmp_path: Path, clock: FakeClock
 ) -> None:
     outbox = open_outbox()
-    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
-    outbox.append("sw-1", telemetry(1), is_event=False, ts=BASE_NS)
-    outbox.ack([b.id for b in outbox.take()], rejected=True)
+    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
+    outbox.append("sw-1", telemetry(2), is_event=False, ts=BASE_NS, seq=2)
+    refused, other = outbox.take()
+    outbox.refused(refused.id)  # e.g. the ACL denies rfid-1's topic
+    outbox.ack([other.id])
     assert outbox.flush()
-    assert (outbox.stats().rejected, outbox.stats().readings) == (2, 0)
+    stats = outbox.stats()
+    assert (stats.refused_by_broker, stats.readings, stats.rejected) == (1, 1, 0)
+    assert outbox.take() == []  # held back for 1 s
+    clock.now += 1.0
+    [again] = outbox.take()
+    assert again.reading_ids == refused.reading_ids
     outbox.close()
-    assert open_outbox(tmp_path / "outbox.db").stats().rejected == 2
+    reopened = open_outbox(tmp_path / "outbox.db")
+    assert (reopened.stats().events, reopened.stats().rejected) == (1, 0)  # nothing deleted
 
 
-def test_the_summary_names_counts_evictions_and_problems(open_outbox: OpenOutbox) -> None:
+def test_the_summary_names_counts_evictions_and_problems(open_outbox: Outboxes) -> None:
     outbox = open_outbox(max_bytes=1_000_000)
     for _ in range(30):
         outbox.append_many(
-            [OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS) for n in range(50)]
+            [
+                OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS, seq=n)
+                for n in range(50)
+            ]
         )
     assert outbox.flush()
     line = outbox.summary()
@@ -486,7 +472,7 @@ def test_settings_reject_events_dying_before_telemetry() -> None:
 
 
 def test_an_unwritable_folder_is_reported_and_storing_resumes_once_fixed(
-    open_outbox: OpenOutbox, tmp_path: Path
+    open_outbox: Outboxes, tmp_path: Path
 ) -> None:
     blocker = tmp_path / "state"
     blocker.write_text("a file where the state folder should be")  # fails even for root
@@ -496,20 +482,20 @@ def test_an_unwritable_folder_is_reported_and_storing_resumes_once_fixed(
     assert stats.error is not None
     assert "a file stands where a folder is expected" in stats.error
     with pytest.raises(OutboxError) as caught:
-        outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+        outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
     assert str(blocker / "outbox.db") in str(caught.value)
     assert "Traceback" not in str(caught.value)
     assert outbox.stats().refused == 1
     assert "unavailable" in outbox.summary()
     blocker.unlink()
-    row = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS)  # every append retries
+    row = outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS, seq=2)  # every append retries
     assert outbox.stats().available
     assert outbox.stats().error is None
     assert [b.reading_ids for b in outbox.take()] == [(row,)]
 
 
 def test_a_read_only_folder_is_reported_and_storing_resumes(
-    open_outbox: OpenOutbox, tmp_path: Path
+    open_outbox: Outboxes, tmp_path: Path
 ) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -519,11 +505,11 @@ def test_a_read_only_folder_is_reported_and_storing_resumes(
     try:
         outbox = open_outbox(folder / "outbox.db")
         with pytest.raises(OutboxError, match=r"ro/outbox\.db") as caught:
-            outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+            outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
         assert "not permitted" in caught.value.cause
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
-    outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS)
+    outbox.append("rfid-1", card(2), is_event=True, ts=BASE_NS, seq=2)
     assert outbox.stats().events == 1
 
 
@@ -537,13 +523,16 @@ _DISK_FULL_CHILD = textwrap.dedent(
     path = Path(sys.argv[1])
     outbox = Outbox.open(path, OutboxSettings(sync="full"))
     body = b'{"kind":"interface","pad":"' + b"x" * 2000 + b'"}'
-    accepted = [outbox.append("sw-1", body, is_event=False, ts=time.time_ns()) for _ in range(10)]
+    def append():
+        return outbox.append("sw-1", body, is_event=False, ts=time.time_ns(), seq=0)
+
+    accepted = [append() for _ in range(10)]
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (512 * 1024, hard))  # no file beyond 512 KiB
     report = {"failures": 0}
     for _ in range(2_000):  # keep trying while full: each append fails cleanly, or fits
         try:
-            accepted.append(outbox.append("sw-1", body, is_event=False, ts=time.time_ns()))
+            accepted.append(append())
         except OutboxError as exc:
             report["failures"] += 1
             report.setdefault("error", str(exc))
@@ -551,7 +540,7 @@ _DISK_FULL_CHILD = textwrap.dedent(
             if report["failures"] >= 20:
                 break
     resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # space returns
-    accepted.append(outbox.append("sw-1", body, is_event=False, ts=time.time_ns()))
+    accepted.append(append())
     report["recovered_error"] = outbox.stats().error
     outbox.close()
     outbox = Outbox.open(path, OutboxSettings(sync="full"))
@@ -587,7 +576,7 @@ def test_a_full_disk_is_reported_without_a_crash_and_storing_resumes(tmp_path: P
 
 
 def test_a_damaged_file_is_moved_aside_and_a_new_outbox_started(
-    open_outbox: OpenOutbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    open_outbox: Outboxes, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "outbox.db"
     path.write_bytes(b"this is not an SQLite database" * 200)
@@ -599,17 +588,20 @@ def test_a_damaged_file_is_moved_aside_and_a_new_outbox_started(
     assert len(aside) == 1
     assert aside[0].read_bytes().startswith(b"this is not")
     assert any("moved it aside" in r.getMessage() for r in caplog.records)
-    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
     assert outbox.stats().events == 1
 
 
 def test_damage_found_while_running_is_handled_the_same_way(
-    open_outbox: OpenOutbox, tmp_path: Path
+    open_outbox: Outboxes, tmp_path: Path
 ) -> None:
     path = tmp_path / "outbox.db"
     outbox = open_outbox(path, max_per_message=1000, max_message_bytes=200_000)
     outbox.append_many(
-        [OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS) for n in range(2000)]
+        [
+            OutboxEntry("sw-1", telemetry(n, 1000), is_event=False, ts=BASE_NS, seq=n)
+            for n in range(2000)
+        ]
     )
     outbox.close()
     with path.open("r+b") as damaged:  # garbage over pages in the middle of the table
@@ -621,23 +613,23 @@ def test_damage_found_while_running_is_handled_the_same_way(
         if outbox.stats().quarantined:
             break
     wait_until(lambda: outbox.stats().quarantined == 1, timeout=10, what="quarantined")
-    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS)
+    outbox.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)
     assert wait_until(lambda: outbox.stats().events == 1, timeout=10, what="stored again")
     assert len(list(tmp_path.glob("outbox.db.corrupt-*"))) == 1
 
 
-def test_a_second_agent_cannot_use_the_same_outbox(open_outbox: OpenOutbox) -> None:
+def test_a_second_agent_cannot_use_the_same_outbox(open_outbox: Outboxes) -> None:
     first = open_outbox()
     second = open_outbox()
     assert first.stats().available
     assert not second.stats().available
     assert "another process" in (second.stats().error or "")
     first.close()
-    second.append("rfid-1", card(1), is_event=True, ts=BASE_NS)  # it retries and takes over
+    second.append("rfid-1", card(1), is_event=True, ts=BASE_NS, seq=1)  # it retries and takes over
     assert second.stats().available
 
 
-def test_a_file_from_a_newer_agent_is_left_alone(open_outbox: OpenOutbox, tmp_path: Path) -> None:
+def test_a_file_from_a_newer_agent_is_left_alone(open_outbox: Outboxes, tmp_path: Path) -> None:
     path = tmp_path / "outbox.db"
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 99")
@@ -651,7 +643,10 @@ def test_a_file_from_a_newer_agent_is_left_alone(open_outbox: OpenOutbox, tmp_pa
 
 
 class OutboxMachine(RuleBasedStateMachine):
-    """Whatever happens, nothing accepted is lost and a device's lane keeps its order."""
+    """Whatever happens, nothing accepted is lost and a device's lane keeps its order.
+
+    Readings leave only when acknowledged or confirmed by a receipt; refused ones stay.
+    """
 
     batches = Bundle("batches")
 
@@ -666,10 +661,16 @@ class OutboxMachine(RuleBasedStateMachine):
             max_in_flight_messages=6,
             take_max_readings=20,
             replay_max_readings_per_s=100,  # paced: 2 readings per 0.02 s step of time
+            max_unconfirmed_messages=8,
+            confirm_timeout_s=CONFIRM_TIMEOUT_S,
+            confirm_timeout_max_s=CONFIRM_TIMEOUT_S,  # no doubling: the model knows when
         )
         self.outbox = self._open()
         self.stored: dict[int, bytes] = {}  # accepted and not yet acknowledged
-        self.in_flight: dict[int, OutboxBatch] = {}
+        self.seq_of: dict[int, int] = {}  # row -> seq of what is stored
+        self.confirmed: set[int] = set()  # rows a receipt named
+        self.in_flight: dict[int, OutboxBatch] = {}  # out: in flight or awaiting a receipt
+        self.published_at: dict[int, float] = {}  # the batches awaiting a receipt
         self.seq = 0
         self.last_sent: dict[tuple[str, bool], int] = {}  # (device, historical) -> last id
 
@@ -684,10 +685,13 @@ class OutboxMachine(RuleBasedStateMachine):
         for _ in range(n):
             self.seq += 1
             entries.append(
-                OutboxEntry(device, telemetry(self.seq, 10), is_event=is_event, ts=BASE_NS)
+                OutboxEntry(
+                    device, telemetry(self.seq, 10), is_event=is_event, ts=BASE_NS, seq=self.seq
+                )
             )
         for row, entry in zip(self.outbox.append_many(entries), entries, strict=True):
             self.stored[row] = entry.reading
+            self.seq_of[row] = entry.seq
 
     @rule(target=batches, limit=st.integers(1, 20))
     def take(self, limit: int) -> object:
@@ -706,14 +710,40 @@ class OutboxMachine(RuleBasedStateMachine):
     @rule(batch=consumes(batches))
     def ack(self, batch: int | None) -> None:
         if batch is not None and batch in self.in_flight:
+            self.published_at.pop(batch, None)
             for row in self.in_flight.pop(batch).reading_ids:
-                del self.stored[row]
+                self.stored.pop(row, None)  # (gone already if a receipt named it)
             self.outbox.ack([batch])
+
+    @rule(batch=batches)
+    def publish(self, batch: int | None) -> None:
+        if batch is not None and batch in self.in_flight and batch not in self.published_at:
+            self.outbox.published(batch)
+            self.published_at[batch] = self.clock.now
+
+    @rule(batch=consumes(batches))
+    def refuse(self, batch: int | None) -> None:
+        if batch is not None and batch in self.in_flight and batch not in self.published_at:
+            self.in_flight.pop(batch)
+            self.outbox.refused(batch)
+            self.last_sent.clear()  # sent again later, after newer readings
+
+    @rule(data=st.data())
+    def confirm(self, data: st.DataObject) -> None:
+        if not self.stored:
+            return
+        rows = data.draw(st.sets(st.sampled_from(sorted(self.stored)), max_size=8))
+        self.outbox.confirm(ranges_of(self.seq_of[row] for row in rows))
+        assert self.outbox.flush()  # the rows on disk too (before that, one may go out again)
+        for row in rows:
+            del self.stored[row]
+        self.confirmed |= rows
 
     @rule(batch=consumes(batches))
     def release(self, batch: int | None) -> None:
         if batch is not None and batch in self.in_flight:
             self.in_flight.pop(batch)
+            self.published_at.pop(batch, None)
             self.outbox.release([batch])
             self.last_sent.clear()  # redelivery may repeat older readings: order restarts
 
@@ -721,17 +751,24 @@ class OutboxMachine(RuleBasedStateMachine):
     def release_all(self) -> None:
         self.outbox.release_all()
         self.in_flight.clear()
+        self.published_at.clear()
         self.last_sent.clear()
 
     @rule(seconds=st.sampled_from([0.02, 0.5, 3.0, 10.0]))
     def time_passes(self, seconds: float) -> None:
         self.clock.now += seconds
+        self.outbox.wait_for_work(0)  # the outbox sees overdue receipts now
+        for batch, at in list(self.published_at.items()):
+            if at + CONFIRM_TIMEOUT_S <= self.clock.now:  # no receipt: out again
+                del self.published_at[batch], self.in_flight[batch]
+                self.last_sent.clear()
 
     @rule()
     def restart(self) -> None:
         self.outbox.close()
         self.outbox = self._open()
         self.in_flight.clear()
+        self.published_at.clear()
         self.last_sent.clear()
 
     @invariant()
@@ -742,6 +779,7 @@ class OutboxMachine(RuleBasedStateMachine):
         db.close()
         for row, body in self.stored.items():
             assert present.get(row) == body
+        assert not self.confirmed & set(present)  # what a receipt named is gone
 
     def teardown(self) -> None:
         self.outbox.close()

@@ -1,13 +1,31 @@
-"""The files around the outbox's database: its lock file, and moving a damaged one aside."""
+"""The files around the outbox's database: its lock file, a damaged one moved aside, the boot id."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 from edge_agent.outbox._errors import OutboxError, os_cause
+
+BOOT_ID: Final = Path("/proc/sys/kernel/random/boot_id")
+"""Linux names each boot with a random UUID: a monotonic clock is valid within one."""
+
+
+def current_boot_id(source: Path = BOOT_ID) -> str:
+    """The id of the current boot; a fresh random one if the kernel does not say.
+
+    A random id makes readings stamped by another process look like another boot's: their
+    monotonic clock is then not trusted (safe, if not always necessary).
+    """
+    try:
+        boot_id = source.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        boot_id = ""
+    return boot_id or f"unknown-{uuid.uuid4()}"
 
 
 def lock_file(path: Path) -> int:

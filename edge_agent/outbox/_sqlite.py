@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from edge_agent.outbox.policy import Victims
 
-STORE_VERSION: Final = 1
-"""``PRAGMA user_version`` of the file layout below."""
+STORE_VERSION: Final = 2
+"""``PRAGMA user_version`` of the file layout below (:data:`SCHEMA`, then :data:`UPGRADES`)."""
 WAL_LIMIT_BYTES: Final = 8 * 1024 * 1024
 """The WAL is truncated back to this after a checkpoint (it is reused, not regrown)."""
 BUSY_TIMEOUT_S: Final = 5.0
@@ -43,7 +43,33 @@ SCHEMA: Final = (
         " WITHOUT ROWID"
     ),
 )
-INSERT: Final = "INSERT INTO reading (device, event, ts, body) VALUES (?, ?, ?, ?)"
+"""Layout 1 (every file starts as it, then :data:`UPGRADES` apply)."""
+_BODY = "CAST(body AS TEXT)"  # SQLite's JSON functions refuse BLOBs
+UPGRADES: Final = {
+    2: (
+        # The reading's seq, which receipts name (-1: a row without one, never confirmed).
+        "ALTER TABLE reading ADD COLUMN seq INTEGER NOT NULL DEFAULT -1",
+        # The monotonic clock when it was stamped, and the boot that clock belongs to.
+        "ALTER TABLE reading ADD COLUMN mono_ns INTEGER",
+        "ALTER TABLE reading ADD COLUMN boot INTEGER",
+        "CREATE TABLE IF NOT EXISTS boot (id INTEGER PRIMARY KEY, boot_id TEXT NOT NULL UNIQUE)",
+        (
+            f"UPDATE reading SET seq = json_extract({_BODY}, '$.seq')"  # noqa: S608 - constants only
+            f" WHERE json_valid({_BODY}) AND json_type({_BODY}, '$.seq') = 'integer'"
+        ),
+        "CREATE INDEX IF NOT EXISTS reading_by_seq ON reading (seq)",
+    ),
+}
+"""Statements that bring a file from the layout before to the one named, in one transaction."""
+JSON_SINCE: Final = (3, 38, 0)
+"""SQLite has its JSON functions built in from this version on (the upgrade to 2 needs them)."""
+INSERT: Final = (
+    "INSERT INTO reading (device, event, ts, body, seq, mono_ns, boot) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+CONFIRMED_PAGE: Final = (
+    "SELECT id, event, seq FROM reading WHERE seq BETWEEN ? AND ? AND (seq > ? OR id > ?)"
+    " ORDER BY seq, id LIMIT ?"
+)
 IN_LIST: Final = 250
 """Ids per DELETE statement (old SQLite builds allow 999 parameters)."""
 DELETE: Final = f"DELETE FROM reading WHERE id IN ({', '.join('?' * IN_LIST)})"  # noqa: S608 - placeholders only
@@ -54,10 +80,11 @@ BUMP: Final = (
 QUARANTINED: Final = "quarantined"
 
 
-def prepare(db: sqlite3.Connection, path: Path, *, sync: str, quarantines: int) -> None:
-    """Set WAL mode and durability, create or check the layout.
+def prepare(db: sqlite3.Connection, path: Path, *, sync: str, quarantines: int) -> int:
+    """Set WAL mode and durability, create, check or upgrade the layout.
 
     ``quarantines`` damaged files moved aside before this one are counted in it.
+    Returns the layout the file had (0: new).
     """
     mode = scalar_text(db, "PRAGMA journal_mode = WAL")
     if mode.lower() != "wal":
@@ -72,12 +99,23 @@ def prepare(db: sqlite3.Connection, path: Path, *, sync: str, quarantines: int) 
             f"the file was written by a newer agent (layout {version}; this agent "
             f"understands {STORE_VERSION}); move it aside or upgrade the agent",
         )
+    if version < 2 and sqlite3.sqlite_version_info < JSON_SINCE:  # pragma: no cover - Debian 12
+        raise OutboxError(
+            path,
+            f"upgrading the file needs SQLite {'.'.join(map(str, JSON_SINCE))} or later "
+            f"(JSON functions); this is {sqlite3.sqlite_version}",
+        )
+    # One transaction: a crash mid-way leaves the file as it was, to be upgraded again.
     with transaction(db):
         for statement in SCHEMA:
             db.execute(statement)
+        for layout in range(max(version, 1) + 1, STORE_VERSION + 1):
+            for statement in UPGRADES[layout]:
+                db.execute(statement)
         db.execute(f"PRAGMA user_version = {STORE_VERSION}")
         if quarantines:
             db.execute(BUMP, (QUARANTINED, quarantines))
+    return version
 
 
 def counter_name(
@@ -113,12 +151,10 @@ def delete_ids(db: sqlite3.Connection, ids: Sequence[int]) -> int:
 
 
 def delete_victims(
-    db: sqlite3.Connection,
-    victims: Victims,
-    reason: EvictionReason,
-    deleted: dict[ReadingClass, int],
-) -> None:
-    """Delete ``victims`` and count them, in one transaction (both or neither)."""
+    db: sqlite3.Connection, victims: Victims, reason: EvictionReason
+) -> dict[ReadingClass, int]:
+    """Delete ``victims`` and count them, in one transaction (both or neither); how many."""
+    deleted = dict.fromkeys(ReadingClass, 0)
     with transaction(db):
         for cls, ids in (
             (ReadingClass.TELEMETRY, victims.telemetry),
@@ -127,6 +163,7 @@ def delete_victims(
             deleted[cls] = delete_ids(db, ids)
         bumps = [(counter_name(c, reason), n) for c, n in deleted.items() if n]
         db.executemany(BUMP, bumps)
+    return deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +230,12 @@ def scalar(db: sqlite3.Connection, sql: str) -> int:
     return int(value)
 
 
+def scalar_of(db: sqlite3.Connection, sql: str, parameters: tuple[object, ...]) -> int:
+    """The single integer ``sql`` returns with ``parameters``."""
+    value = db.execute(sql, parameters).fetchone()[0]
+    return int(value)
+
+
 def scalar_text(db: sqlite3.Connection, sql: str) -> str:
     """The single value ``sql`` returns, as text."""
     return str(db.execute(sql).fetchone()[0])
@@ -204,6 +247,67 @@ def last_rowid(cursor: sqlite3.Cursor) -> int:
     if new_id is None:  # pragma: no cover - sqlite3 sets it after an INSERT
         raise sqlite3.OperationalError("no rowid after INSERT")
     return new_id
+
+
+def insert_device(db: sqlite3.Connection, name: str) -> int:
+    """Add a device name (inside a transaction); return its number."""
+    return last_rowid(db.execute("INSERT INTO device (name) VALUES (?)", (name,)))
+
+
+def boot_number(db: sqlite3.Connection, boot_id: str) -> int:
+    """The number of the boot ``boot_id`` (added if new; inside a transaction)."""
+    db.execute("INSERT OR IGNORE INTO boot (boot_id) VALUES (?)", (boot_id,))
+    return scalar_of(db, "SELECT id FROM boot WHERE boot_id = ?", (boot_id,))
+
+
+InsertedRow = tuple[int, int, int, bytes, int, int | None, int | None]
+"""``(device, event, ts, body, seq, mono_ns, boot)`` as :func:`insert_readings` takes them."""
+
+
+def insert_readings(db: sqlite3.Connection, rows: Sequence[InsertedRow]) -> int:
+    """Insert rows (inside a transaction); return the first new id."""
+    db.executemany(INSERT, rows)
+    # One writer, one transaction, AUTOINCREMENT: the new ids are consecutive.
+    return scalar(db, "SELECT last_insert_rowid()") - len(rows) + 1
+
+
+def device_names(db: sqlite3.Connection) -> dict[int, str]:
+    """Every device's number and name."""
+    return dict(db.execute("SELECT id, name FROM device").fetchall())
+
+
+ScannedRow = tuple[int, int, int, bytes, int, int | None, int | None]
+"""``(id, device number, event, body, seq, mono_ns, boot)`` as :func:`scan` returns them."""
+_SCANNED = "SELECT id, device, event, body, seq, mono_ns, boot FROM reading"
+
+
+def scan(db: sqlite3.Connection, *, after: int, before: int | None, limit: int) -> list[ScannedRow]:
+    """Rows with ``after < id < before`` (None: no upper bound), in id order, at most ``limit``."""
+    if before is None:
+        sql = f"{_SCANNED} WHERE id > ? ORDER BY id LIMIT ?"
+        return db.execute(sql, (after, limit)).fetchall()
+    sql = f"{_SCANNED} WHERE id > ? AND id < ? ORDER BY id LIMIT ?"
+    return db.execute(sql, (after, before, limit)).fetchall()
+
+
+def confirmed_page(
+    db: sqlite3.Connection, first: int, last: int, *, after: tuple[int, int], limit: int
+) -> list[tuple[int, int, int]]:
+    """``(id, event, seq)`` of rows with ``first <= seq <= last``, after ``(seq, id)``.
+
+    In ``(seq, id)`` order (the seq index), at most ``limit``: a receipt's range may
+    name a whole replay, which is deleted page by page.
+    """
+    seq, row_id = after
+    return db.execute(CONFIRMED_PAGE, (first, last, seq, row_id, limit)).fetchall()
+
+
+def ages(
+    db: sqlite3.Connection, *, is_event: bool, after: int, limit: int
+) -> list[tuple[int, int]]:
+    """``(id, ts)`` of one class's rows after id ``after``, in id order, at most ``limit``."""
+    sql = "SELECT id, ts FROM reading WHERE event = ? AND id > ? ORDER BY id LIMIT ?"
+    return db.execute(sql, (int(is_event), after, limit)).fetchall()
 
 
 def oldest_ids(db: sqlite3.Connection, *, is_event: bool, limit: int) -> list[int]:

@@ -7,13 +7,16 @@ message) and :class:`OutboxStats` (a snapshot): immutable, no IO.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from edge_agent.outbox._errors import UnsendableReadingError
 from edge_agent.outbox.settings import ENVELOPE_MARGIN_BYTES
 from pelangi.errors import TopicError
 from pelangi.payloads import MAX_PAYLOAD_BYTES, SCHEMA_VERSION
 from pelangi.topics import check_ident
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_READING_BYTES: Final = MAX_PAYLOAD_BYTES - ENVELOPE_MARGIN_BYTES
 
@@ -26,6 +29,8 @@ class OutboxEntry:
     reading: bytes
     is_event: bool
     ts: int
+    seq: int
+    mono_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,10 @@ class OutboxBatch:
         reading_ids: the outbox's row ids, ascending.
         readings: each reading's JSON, as appended.
         event_flags: per reading, whether it was appended as an event.
+        seqs: per reading, its ``seq`` (what a receipt names).
+        mono_ns: per reading, the monotonic clock (ns) when it was stamped, as appended,
+            if it was appended during the current boot; None otherwise (or if none was
+            given).
     """
 
     id: int
@@ -49,17 +58,23 @@ class OutboxBatch:
     reading_ids: tuple[int, ...]
     readings: tuple[bytes, ...]
     event_flags: tuple[bool, ...]
+    seqs: tuple[int, ...]
+    mono_ns: tuple[int | None, ...]
 
     def __len__(self) -> int:
         """How many readings the batch holds."""
         return len(self.readings)
 
-    def payload(self, site: str, gateway: str) -> bytes:
+    def payload(
+        self, site: str, gateway: str, rewrite: Callable[[bytes, int], bytes] | None = None
+    ) -> bytes:
         """The MQTT payload: an :class:`pelangi.payloads.Envelope` holding the readings.
 
         Built by joining the stored JSON rather than re-validating every reading: replay
         runs at tens of thousands of readings a second. Identifiers are checked, so
-        nothing here can break the JSON.
+        nothing here can break the JSON. ``rewrite(body, mono_ns)``, if given, replaces
+        each reading that has a ``mono_ns`` (e.g. to correct its ``ts``); it must return
+        the JSON of one reading.
         """
         check_ident(site, "site")
         check_ident(gateway, "gateway")
@@ -68,7 +83,13 @@ class OutboxBatch:
             f'"device":"{self.device}","historical":{"true" if self.historical else "false"},'
             '"readings":['
         )
-        return head.encode() + b",".join(self.readings) + b"]}"
+        readings = self.readings
+        if rewrite is not None:
+            readings = tuple(
+                body if mono is None else rewrite(body, mono)
+                for body, mono in zip(self.readings, self.mono_ns, strict=True)
+            )
+        return head.encode() + b",".join(readings) + b"]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +112,33 @@ class OutboxStats:
     oldest_age_s: float | None
     """Age of the oldest stored reading by its ``ts`` (None when empty)."""
     in_flight_messages: int
+    """Batches taken and not yet answered by the broker."""
     in_flight_readings: int
+    awaiting_messages: int
+    """Batches the broker accepted that wait for a collector's receipt."""
+    awaiting_readings: int
+    oldest_awaiting_s: float | None
+    """How long the batch waiting longest for its receipt has waited (None: none waits)."""
+    confirm_timeout_s: float
+    """How long a batch published now may wait for its receipt before it goes out again."""
     appended: int
     """Readings accepted since this outbox was opened."""
     refused: int
     """Readings append() could not store since this outbox was opened."""
     acknowledged: int
-    """Readings acknowledged since this outbox was opened."""
+    """Readings deleted on the broker's PUBACK (no confirming collector) since opening."""
+    confirmed: int
+    """Readings deleted because a collector's receipt named them, since opening."""
+    resent: int
+    """Readings that went back to waiting because no receipt came in time, since opening."""
+    refused_by_broker: int
+    """Readings in batches the broker refused (kept, sent again later), since opening."""
     evicted_telemetry_size: int
     evicted_telemetry_age: int
     evicted_event_size: int
     evicted_event_age: int
     rejected: int
-    """Readings the broker refused (acked with ``rejected=True``), all time."""
+    """Readings older agents deleted when the broker refused them, all time (no longer grows)."""
     quarantined: int
     """Damaged database files moved aside, all time (since the last one)."""
 
@@ -121,6 +156,34 @@ class OutboxStats:
             + self.evicted_event_size
             + self.evicted_event_age
         )
+
+    def summary(self) -> str:
+        """One line for the periodic statistics log."""
+        if not self.available:
+            return f"outbox {self.path} unavailable: {self.error}"
+        oldest = "" if self.oldest_age_s is None else f", oldest {_duration(self.oldest_age_s)}"
+        text = (
+            f"outbox: {self.readings} stored ({self.telemetry} telemetry, {self.events} "
+            f"events), {self.used_bytes / 1e6:.1f} of {self.max_bytes / 1e6:.0f} MB{oldest}; "
+            f"{self.in_flight_readings} in flight"
+        )
+        if self.awaiting_readings:
+            longest = _duration(self.oldest_awaiting_s or 0.0)
+            text += (
+                f", {self.awaiting_readings} awaiting a receipt (longest {longest}, "
+                f"timeout {self.confirm_timeout_s:g} s)"
+            )
+        if self.refused_by_broker:
+            text += f"; {self.refused_by_broker} refused by the broker (kept)"
+        if self.evicted:
+            text += (
+                f"; evicted {self.evicted} (telemetry {self.evicted_telemetry_size} size, "
+                f"{self.evicted_telemetry_age} age; events {self.evicted_event_size} size, "
+                f"{self.evicted_event_age} age)"
+            )
+        if self.error:
+            text += f"; problem: {self.error}"
+        return text
 
 
 def check_entry(entry: OutboxEntry) -> None:
@@ -141,3 +204,23 @@ def check_entry(entry: OutboxEntry) -> None:
             f"ts of a reading for device {entry.device!r} must be ns since the epoch, "
             f"got {entry.ts}"
         )
+    if not 0 <= entry.seq < 2**63:
+        raise UnsendableReadingError(
+            f"seq of a reading for device {entry.device!r} must be from 0 to 2**63 - 1, "
+            f"got {entry.seq}"
+        )
+    if entry.mono_ns is not None and not 0 <= entry.mono_ns < 2**63:
+        raise UnsendableReadingError(
+            f"mono_ns of a reading for device {entry.device!r} must be a monotonic clock "
+            f"in ns (from 0 to 2**63 - 1) or None, got {entry.mono_ns}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} days"

@@ -8,11 +8,16 @@ events (card reads, door and port changes) are touched only once no telemetry is
 to evict. Readings in flight are never chosen: they are about to leave anyway.
 
 Sending: rows are handed out in append order and grouped into per-device batches, so a
-device's readings keep their order within a lane. Two lanes share the in-flight window:
-*live* (readings stored within the last ``live_window_s``) is served first and may use
-the whole window; *historical* (the backlog) may not use the last eighth of it, so a
-card tap during a long replay still finds a free slot. The backlog is also paced (a token
-bucket): a replay running flat out would take every CPU cycle the gateway has.
+device's readings keep their order within a lane. Two lanes share each window (messages
+in flight, and messages not yet confirmed by a receipt): *live* (readings stored within
+the last ``live_window_s``) is served first and may use the whole window; *historical*
+(the backlog) may not use the last eighth of it, so a card tap during a long replay
+still finds a free slot. The backlog is also paced (a token bucket): a replay running
+flat out would take every CPU cycle the gateway has.
+
+Answers: a batch that waits too long for its receipt goes out again, and the wait grows
+(:class:`ConfirmTimer`); a device whose batch the broker refused is held back for a while
+that grows with each refusal (:class:`Backoff`).
 """
 
 from __future__ import annotations
@@ -24,13 +29,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Sequence
+    from collections.abc import Collection, Iterable, Mapping, Sequence
 
 PAGE_BYTES: Final = 4096
 """SQLite's default page size: the unit in which the database file grows and shrinks."""
 LOW_WATER_MIN_BYTES: Final = 16 * PAGE_BYTES
 LIVE_RESERVE_FRACTION: Final = 8
-"""1/8 of the in-flight window is kept for live readings (at least one message)."""
+"""1/8 of each window is kept for live readings (at least one message)."""
+REFUSED_BACKOFF_S: Final = 1.0
+"""A device whose batch the broker refused waits this long before it is tried again..."""
+REFUSED_BACKOFF_MAX_S: Final = 60.0
+"""... doubling with each refusal after a wait, up to this."""
 
 
 class ReadingClass(StrEnum):
@@ -62,6 +71,10 @@ class Row:
     device: str
     body: bytes
     is_event: bool
+    seq: int = 0
+    """The reading's ``seq``, which receipts name."""
+    mono_ns: int | None = None
+    """The monotonic clock when the reading was stamped, if of this boot (else None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +97,13 @@ class BatchPlan:
         batches: rows per batch, in the order they are to be sent.
         cursor: id of the last row consumed (batched or skipped), None if none was.
         complete: every row offered was consumed (False: the batch limit stopped it).
+        held: per held device, the first of its rows skipped (to be scanned again).
     """
 
     batches: tuple[tuple[Row, ...], ...]
     cursor: int | None
     complete: bool
+    held: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,28 +181,43 @@ def slots(*, live_in_flight: int, historical_in_flight: int, max_in_flight: int)
     return Slots(live=free, historical=min(free, historical_cap))
 
 
-def plan_batches(
+def narrower(first: Slots, second: Slots) -> Slots:
+    """What both windows allow: ``take()`` hands out nothing beyond either."""
+    return Slots(
+        live=min(first.live, second.live), historical=min(first.historical, second.historical)
+    )
+
+
+def plan_batches(  # noqa: PLR0913 - a message's shape and what to skip, each named
     rows: Iterable[Row],
     *,
     exclude: Collection[int],
     max_batches: int,
     max_per_message: int,
     max_message_bytes: int,
+    hold: Collection[str] = (),
 ) -> BatchPlan:
     """Group ``rows`` (ascending ids) into per-device batches, keeping each device's order.
 
     A device's rows go into its current batch until that holds ``max_per_message`` rows
     or ``max_message_bytes`` bytes of readings (a single larger reading travels alone).
     Batches are listed in the order they were opened, so a device's batches are in
-    order too. Rows in ``exclude`` (in flight, or acknowledged and being deleted) are
-    skipped. Stops at the first row that would need a batch beyond ``max_batches``;
-    ``cursor`` then names the last row consumed, so the next call resumes there.
+    order too. Rows in ``exclude`` (in flight, or answered and being deleted) are
+    skipped, and so are rows of the devices in ``hold`` (``held`` names the first of
+    each, so they can be scanned again once the hold ends). Stops at the first row that
+    would need a batch beyond ``max_batches``; ``cursor`` then names the last row
+    consumed, so the next call resumes there.
     """
     batches: list[list[Row]] = []
     open_batch: dict[str, tuple[list[Row], list[int]]] = {}  # device -> (rows, [bytes])
     cursor: int | None = None
+    held: dict[str, int] = {}
     for row in rows:
         if row.id in exclude:
+            cursor = row.id
+            continue
+        if row.device in hold:
+            held.setdefault(row.device, row.id)
             cursor = row.id
             continue
         current = open_batch.get(row.device)
@@ -200,12 +230,12 @@ def plan_batches(
                 cursor = row.id
                 continue
         if len(batches) >= max_batches:
-            return BatchPlan(_freeze(batches), cursor, complete=False)
+            return BatchPlan(_freeze(batches), cursor, complete=False, held=held)
         batch = [row]
         batches.append(batch)
         open_batch[row.device] = (batch, [size])
         cursor = row.id
-    return BatchPlan(_freeze(batches), cursor, complete=True)
+    return BatchPlan(_freeze(batches), cursor, complete=True, held=held)
 
 
 def _freeze(batches: list[list[Row]]) -> tuple[tuple[Row, ...], ...]:
@@ -279,3 +309,61 @@ class ReplayPacer:
             return now
         missing = min(readings, self.burst) - self._tokens
         return now + max(0.0, missing / self.rate)
+
+
+@dataclass
+class ConfirmTimer:
+    """How long a published batch waits for its receipt before it goes out again.
+
+    Starts at ``base_s``. A batch that timed out doubles the wait for batches published
+    after it (up to ``max_s``); a receipt resets it. The batches of one burst time out
+    together but double it once: each doubles the wait *it was given*, not the current
+    one. So a slow or absent collector gets fewer duplicates, not a storm.
+    """
+
+    base_s: float
+    max_s: float
+    current_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Start at the base wait."""
+        self.current_s = self.base_s
+
+    def timed_out(self, given_s: float) -> None:
+        """A batch given ``given_s`` to be confirmed was not."""
+        self.current_s = min(self.max_s, max(self.current_s, 2 * given_s))
+
+    def confirmed(self) -> None:
+        """A receipt arrived: the collector keeps up again."""
+        self.current_s = self.base_s
+
+
+@dataclass
+class Backoff:
+    """How long to hold a device back after the broker refused its batch.
+
+    The first refusal holds it ``first_s``; a refusal of a batch sent once the hold was
+    over doubles the hold (up to ``max_s``), while further refusals of batches sent
+    before it was held change nothing. An accepted publish resets the growth. Time is
+    monotonic seconds, passed in.
+    """
+
+    first_s: float = REFUSED_BACKOFF_S
+    max_s: float = REFUSED_BACKOFF_MAX_S
+    delay_s: float = 0.0
+    until: float = -math.inf
+
+    def refused(self, now: float) -> None:
+        """The broker refused a batch at ``now``."""
+        if now < self.until:
+            return  # sent before the hold: the same refusal again
+        self.delay_s = self.first_s if self.delay_s == 0 else min(self.max_s, 2 * self.delay_s)
+        self.until = now + self.delay_s
+
+    def accepted(self) -> None:
+        """The broker accepted a publish: the next refusal starts small again."""
+        self.delay_s = 0.0
+
+    def holds(self, now: float) -> bool:
+        """Whether the device is held back at ``now``."""
+        return now < self.until

@@ -59,6 +59,21 @@ class OutboxSettings(StrictModel):
         description="most messages handed out and not yet acknowledged (paho allows 65,535; "
         "the broker's window is smaller and not a reliable brake)",
     )
+    max_unconfirmed_messages: Annotated[int, Field(ge=2, le=65_535)] = Field(
+        default=256,
+        description="most messages sent and not yet confirmed by a collector's receipt (in "
+        "flight or accepted by the broker): end-to-end flow control, a slow collector slows "
+        "its gateways; at least max_in_flight_messages",
+    )
+    confirm_timeout_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=30.0,
+        description="a message the broker accepted goes out again if no receipt names its "
+        "readings within this many seconds; the wait doubles after each timeout (up to "
+        "confirm_timeout_max_s) until a receipt arrives",
+    )
+    confirm_timeout_max_s: Annotated[float, Field(gt=0, le=86_400)] = Field(
+        default=300.0, description="longest wait for a receipt (see confirm_timeout_s)"
+    )
     take_max_readings: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         default=1_000,
         description="most readings one call of take() looks at (keeps each round of the "
@@ -80,6 +95,23 @@ class OutboxSettings(StrictModel):
             msg = (
                 f"event_max_age_s ({self.event_max_age_s:g}) must be at least max_age_s "
                 f"({self.max_age_s:g}): events are the last readings to give up"
+            )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _windows_nest(self) -> OutboxSettings:
+        if self.max_unconfirmed_messages < self.max_in_flight_messages:
+            msg = (
+                f"max_unconfirmed_messages ({self.max_unconfirmed_messages}) must be at least "
+                f"max_in_flight_messages ({self.max_in_flight_messages}): every message in "
+                "flight is also unconfirmed"
+            )
+            raise ValueError(msg)
+        if self.confirm_timeout_max_s < self.confirm_timeout_s:
+            msg = (
+                f"confirm_timeout_max_s ({self.confirm_timeout_max_s:g}) must be at least "
+                f"confirm_timeout_s ({self.confirm_timeout_s:g})"
             )
             raise ValueError(msg)
         return self

@@ -117,6 +117,8 @@ class Fallback:
                         reading_ids=(),
                         readings=tuple(e.reading for e in item.entries),
                         event_flags=tuple(e.is_event for e in item.entries),
+                        seqs=tuple(e.seq for e in item.entries),
+                        mono_ns=tuple(e.mono_ns for e in item.entries),  # held by this process
                     )
                 )
             return batches

@@ -9,7 +9,8 @@ them to the broker::
     -> outbox.take(): live readings first, then the backlog marked historical, in
        per-device batches (one MQTT message each), within the outbox's in-flight window
     -> publish each at QoS 1 with the batch id as token
-    PUBACK -> outbox.ack (the readings leave the disk); refusal -> ack(rejected=True)
+    PUBACK -> outbox.ack (the readings leave the disk); refusal -> outbox.refused
+    (the readings stay; the device is held back, 1 s doubling up to 60 s)
     connection lost -> outbox.release_all (sent again on the next connection)
 
 The outbox's window (``outbox.max_in_flight_messages``, default 64) is far below paho's
@@ -131,7 +132,7 @@ class MqttPublisher:
         Returns once they are committed; never raises for disk or network trouble.
         """
         entries = [
-            OutboxEntry(envelope.device, r.model_dump_json().encode(), is_event(r), r.ts)
+            OutboxEntry(envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq)
             for r in envelope.readings
         ]
         try:
@@ -160,13 +161,9 @@ class MqttPublisher:
         if self._started:
             self._stop.set()
             self._thread.join(timeout)
-            deadline = time.monotonic() + min(timeout, CLOSE_DRAIN_S)
-            while (
-                self.connection.connected
-                and self.outbox.stats().in_flight_messages
-                and time.monotonic() < deadline
-            ):
-                time.sleep(0.02)  # PUBACKs arrive on paho's thread; nothing to wait on here
+            if self.connection.connected:
+                # PUBACKs arrive on paho's thread; a lost connection releases the rest.
+                self.outbox.wait_until_idle(min(timeout, CLOSE_DRAIN_S))
             self.connection.close(timeout)
         self._move_fallback_into_outbox()
         held = self.fallback.stats().held
@@ -244,12 +241,17 @@ class MqttPublisher:
     # Delivery (called by the connection, from paho's thread).
 
     def delivered(self, token: int, refusal: str | None) -> None:
-        """The broker answered the batch ``token``: its readings leave the outbox."""
+        """The broker answered the batch ``token``: its readings leave the outbox.
+
+        A refused batch stays in the outbox; its device is held back for a while.
+        """
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
         if token > 0:
-            # A refused batch would be refused again: it leaves too, counted as rejected.
-            self.outbox.ack([token], rejected=refusal is not None)
+            if refusal is None:
+                self.outbox.ack([token])
+            else:
+                self.outbox.refused(token)
         else:
             self.fallback.ack(token)
 
@@ -414,6 +416,7 @@ def _outbox_counters(stats: OutboxStats) -> dict[str, int]:
         "outbox.evicted.event.size": stats.evicted_event_size,
         "outbox.evicted.event.age": stats.evicted_event_age,
         "outbox.rejected": stats.rejected,
+        "outbox.refused_by_broker": stats.refused_by_broker,
         "outbox.quarantined": stats.quarantined,
         "outbox.available": int(stats.available),
     }

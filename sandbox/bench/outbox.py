@@ -59,6 +59,11 @@ class _Mix:
         self._rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
         self._seq = 0
 
+    @property
+    def seq(self) -> int:
+        """The seq of the reading made last."""
+        return self._seq
+
     def _head(self, kind: str, ts: int) -> dict[str, object]:
         self._seq += 1
         return {"kind": kind, "seq": self._seq, "ts": ts}
@@ -119,19 +124,23 @@ class _Mix:
     def _json(value: dict[str, object]) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
+    def _entry(self, device: str, body: bytes, *, is_event: bool, ts: int) -> OutboxEntry:
+        """The entry of the reading just made (``body``: its seq is the latest)."""
+        return OutboxEntry(device, body, is_event=is_event, ts=ts, seq=self._seq)
+
     def minute(self, start_ns: int) -> list[list[OutboxEntry]]:
         """One minute of the pilot gateway, as the commits the agent would make."""
         commits = [
             [
-                OutboxEntry(f"sw-{s}", self.interface(p, start_ns), is_event=False, ts=start_ns)
+                self._entry(f"sw-{s}", self.interface(p, start_ns), is_event=False, ts=start_ns)
                 for p in range(1, PORTS + 1)
             ]
             for s in range(SWITCHES)
         ]
-        commits.append([OutboxEntry("gw", self.health(start_ns), is_event=False, ts=start_ns)])
+        commits.append([self._entry("gw", self.health(start_ns), is_event=False, ts=start_ns)])
         commits += [
             [
-                OutboxEntry(
+                self._entry(
                     f"door-{d}", self.door(d, start_ns, change=False), is_event=False, ts=start_ns
                 )
             ]
@@ -146,7 +155,7 @@ class _Mix:
             if rng.random() < n / 1440:  # about n a day, at most one a minute each
                 ts = start_ns + rng.randrange(MINUTE_NS)
                 body = self.door(0, ts, change=True) if make is None else make(ts)
-                commits.append([OutboxEntry(device, body, is_event=True, ts=ts)])
+                commits.append([self._entry(device, body, is_event=True, ts=ts)])
         return commits
 
 
@@ -163,7 +172,9 @@ def _timed_appends(path: Path, threads: int, *, batch: int) -> float:
     with Outbox.open(path, _settings()) as outbox:
 
         def work(i: int) -> None:
-            entries = [OutboxEntry(f"sw-{i}", body, is_event=False, ts=time.time_ns())] * batch
+            entries = [
+                OutboxEntry(f"sw-{i}", body, is_event=False, ts=time.time_ns(), seq=0)
+            ] * batch
             while not stop.is_set():
                 outbox.append_many(entries)
                 count[i] += batch
@@ -272,7 +283,8 @@ def _live_latency(path: Path, backlog: int, *, paced: bool) -> tuple[list[float]
             while not stop.wait(0.01):
                 before = time.perf_counter()
                 now_ns = time.time_ns()
-                row = outbox.append("rfid-lobby", mix.card(now_ns), is_event=True, ts=now_ns)
+                body = mix.card(now_ns)
+                row = outbox.append("rfid-lobby", body, is_event=True, ts=now_ns, seq=mix.seq)
                 called[row] = before
 
         tapper = threading.Thread(target=tap)
