@@ -1,11 +1,8 @@
-"""The agent's MQTT connection: reconnects, liveness certificates, collector presence.
+"""The agent's MQTT connection: reconnects, liveness certificates, presence, receipts.
 
-One supervisor thread runs the connection's life cycle, one connection at a time::
-
-    bdseq += 1 -> new paho client, Will = death(bdseq) -> connect -> paho's network thread
-    -> on CONNACK: subscribe presence (QoS 0) and rebirth command (QoS 1), publish birth
-    -> heartbeat (the birth again, fresh ts) every heartbeat_s -> ... connection lost
-    -> wait a jittered backoff -> again
+One supervisor thread (:mod:`edge_agent.uplink.supervisor`) runs the connection's life
+cycle, one connection at a time; on CONNACK the connection subscribes to presence (QoS 0),
+receipts and the rebirth command (QoS 1), and publishes the birth.
 
 Why a new paho client for every connection: paho keeps its unacknowledged QoS 1 messages
 across a reconnect and sends them again by itself (measured: 50 of 50 re-sent and
@@ -13,16 +10,14 @@ acknowledged after a broker restart). The outbox re-sends everything that was in
 when a connection drops, so a reused client would send those readings twice. A fresh
 client has nothing to re-send: the outbox is the only memory of what is unacknowledged.
 
-Why our own reconnect loop: paho doubles its delay without jitter, so 50 gateways that
-lost the broker together retry together. Here the delay is drawn uniformly from
-``[0, min(reconnect_max_s, reconnect_min_s * 2**attempt)]`` (full jitter,
-:class:`pelangi.backoff.Backoff`); the attempt count starts again only after a connection
-that lasted :data:`STABLE_S`, so a broker that accepts and drops at once is not hammered.
-
 The publisher (:mod:`edge_agent.uplink.publisher`) calls :meth:`MqttConnection.publish` with a
-token (an outbox batch id) and hears back through :class:`Delivery`: ``delivered`` on
-PUBACK, ``connection_lost`` when the connection drops (everything not acknowledged by
-then will never be, on this connection).
+token (an outbox batch id) and hears back through
+:class:`edge_agent.uplink.delivery.Delivery`: ``delivered`` on PUBACK, ``stored`` for a
+collector's receipt (``pelangi/<site>/<gateway>/stored``), ``connection_lost`` when the
+connection drops (everything not acknowledged by then will never be, on this connection).
+
+A fresh presence message (not a retained copy) also carries the collector's clock: it is
+handed to ``time_signal`` so the agent can learn the offset of its own clock.
 """
 
 from __future__ import annotations
@@ -30,16 +25,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge_agent.uplink.delivery import ConnectionStats
+from edge_agent.uplink.gate import MQTT_RECEIVE_MAXIMUM
+from edge_agent.uplink.messages import parse_presence, parse_receipt
+from edge_agent.uplink.pubacks import Pubacks
+from edge_agent.uplink.supervisor import Supervisor
 from pelangi.backoff import Backoff
 from pelangi.errors import PayloadError
-from pelangi.liveness import REBIRTH, CollectorState, decode_liveness
+from pelangi.liveness import REBIRTH
 from pelangi.mqtt import make_client
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import (
@@ -47,6 +46,7 @@ from pelangi.topics import (
     command_topic,
     parse_collector_state_topic,
     status_topic,
+    stored_topic,
 )
 
 if TYPE_CHECKING:
@@ -55,54 +55,24 @@ if TYPE_CHECKING:
     from paho.mqtt.properties import Properties
 
     from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo
-    from edge_agent.uplink.presence import Presence
+    from edge_agent.uplink.delivery import Delivery
+    from edge_agent.uplink.gate import SendGate
     from pelangi.mqtt import MqttSettings
 
 log = logging.getLogger(__name__)
 
 QOS: Final = 1
 """At least once: a duplicate is harmless (same ``ts``: it overwrites itself in InfluxDB)."""
-STABLE_S: Final = 30.0
-"""A connection that lasted this long starts the backoff again from its shortest delay."""
-CONNACK_TIMEOUT_S: Final = 15.0
-"""A broker that accepts TCP but does not answer CONNECT within this time is left."""
 PRESENCE_FILTER: Final = collector_state_filter()
 PRESENCE_QOS: Final = 0
 """QoS 0 for the retained presence states: the broker sends them all at once, before the
 SUBACK of the next subscription (QoS 1 ones beyond its in-flight window of 20 would come
 after it), so that SUBACK marks the moment every collector's state is known. Presence is
 read afresh on every connect, so a lost QoS 0 message cannot leave a stale view."""
-MQTT_RECEIVE_MAXIMUM: Final = 65_535
-"""A broker that announces no Receive Maximum allows this many (MQTT v5)."""
-SUPERVISOR_TICK_S: Final = 1.0
 _INTERNAL: Final = 0
 """Token of the connection's own messages (births): never an outbox batch id."""
 _DISCONNECT_WITH_WILL: Final = 4
 """MQTT v5 DISCONNECT reason: the broker publishes our Will, the death certificate."""
-
-
-class Delivery(Protocol):
-    """What the connection tells the publisher (called from paho's network thread)."""
-
-    def delivered(self, token: int, refusal: str | None) -> None:
-        """The broker answered the message of ``token``: accepted, or refused with a reason."""
-        ...
-
-    def connection_lost(self) -> None:
-        """The connection dropped: messages not acknowledged by now never will be."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStats:
-    """Counters of the connection since the agent started."""
-
-    connected: bool
-    attempts: int
-    connections: int
-    births: int
-    bdseq: int
-    """The ``bdseq`` of the current (or latest) connection attempt."""
 
 
 class MqttConnection:
@@ -115,7 +85,7 @@ class MqttConnection:
         *,
         birth_info: BirthInfo,
         bdseq: BirthDeathCounter,
-        presence: Presence,
+        gate: SendGate,
         max_in_flight: int,
         backoff: Backoff | None = None,
         now_ns: Callable[[], int] = time.time_ns,
@@ -123,21 +93,20 @@ class MqttConnection:
         """Prepare; nothing connects until :meth:`start`.
 
         ``max_in_flight`` bounds paho's own window (the publisher's window plus room for
-        births); paho never holds more than that unacknowledged.
+        births); paho never holds more than that unacknowledged. ``gate`` hears the
+        connection's state and every presence message; the publisher waits on it.
         """
         self.settings = settings
         self.client_id = client_id
         self._info = birth_info
         self._bdseq = bdseq
-        self._presence = presence
+        self.gate = gate
         self._delivery: Delivery | None = None
         self._max_in_flight = max_in_flight
-        self._backoff = backoff or Backoff(
-            base=settings.reconnect_min_s, cap=settings.reconnect_max_s
-        )
         self._now_ns = now_ns
         self._status_topic = status_topic(birth_info.site, birth_info.gateway)
         self._command_topic = command_topic(birth_info.site, birth_info.gateway, REBIRTH)
+        self._stored_topic = stored_topic(birth_info.site, birth_info.gateway)
         self._cond = threading.Condition()
         # Under _cond.
         self._client: paho.Client | None = None
@@ -146,15 +115,17 @@ class MqttConnection:
         self._stopping = False
         self._current_bdseq = 0
         self._settle_mid: int | None = None
-        self._tokens: dict[int, int] = {}  # mid -> token, current connection only
-        self._early: dict[int, ReasonCode] = {}  # PUBACKs that beat publish() to _tokens
-        self._may_send = False
-        self._receive_maximum = MQTT_RECEIVE_MAXIMUM
-        self._ready_count = 0  # times readings became sendable (connect, a collector back)
-        self._attempts = self._connections = self._births = 0
-        self._thread = threading.Thread(target=self._run, name="mqtt-connection", daemon=True)
+        self._pubacks: Pubacks[ReasonCode] = Pubacks()  # current connection only
+        self._attempts = self._connections = self._births = self._receipts = 0
+        self._supervisor = Supervisor(
+            self,
+            bdseq,
+            backoff or Backoff(base=settings.reconnect_min_s, cap=settings.reconnect_max_s),
+            birth_info.heartbeat_s,
+        )
         self._unreachable = ThrottledLog(log, burst=1, interval_s=300.0)
         self._refusals = ThrottledLog(log, burst=5, interval_s=60.0)
+        self._bad_messages = ThrottledLog(log, burst=3, interval_s=300.0)
 
     # The publisher's side.
 
@@ -162,7 +133,7 @@ class MqttConnection:
         """Start connecting in the background; ``delivery`` hears every answer. Returns at once."""
         self._delivery = delivery
         log.info("connecting to mqtt %s as %s", self.settings.address, self.client_id)
-        self._thread.start()
+        self._supervisor.start()
 
     @property
     def connected(self) -> bool:
@@ -171,44 +142,13 @@ class MqttConnection:
             return self._connected
 
     @property
-    def ready(self) -> bool:
-        """True while readings may be handed to the broker: connected, and a collector is there."""
-        with self._cond:
-            return self._connected and self._may_send
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds until :attr:`ready`; return whether it is."""
-        with self._cond:
-            return (
-                self._cond.wait_for(
-                    lambda: (self._connected and self._may_send) or self._stopping, timeout
-                )
-                and not self._stopping
-            )
-
-    @property
     def bdseq_problem(self) -> str | None:
         """Why ``bdseq`` cannot be saved, or None (see :class:`BirthDeathCounter`)."""
         return self._bdseq.problem
 
-    @property
-    def receive_maximum(self) -> int:
-        """QoS 1 messages the broker accepts unacknowledged (its CONNACK's Receive Maximum)."""
-        with self._cond:
-            return self._receive_maximum
-
-    @property
-    def ready_count(self) -> int:
-        """How many times :attr:`ready` has become true (each connect, each collector return)."""
-        with self._cond:
-            return self._ready_count
-
     def waiting_for(self) -> str:
         """Why readings are held back right now, in words (empty when they are not)."""
-        with self._cond:
-            if not self._connected:
-                return f"not connected to mqtt {self.settings.address}"
-            return self._presence.waiting_for()
+        return self.gate.waiting_for()
 
     def publish(self, topic: str, payload: bytes, token: int) -> bool:
         """Publish at QoS 1 on the current connection; :class:`Delivery` hears the answer.
@@ -227,6 +167,8 @@ class MqttConnection:
                 connections=self._connections,
                 births=self._births,
                 bdseq=self._current_bdseq,
+                receipts=self._receipts,
+                receipt_mode=self.gate.receipt_mode,
             )
 
     def close(self, timeout: float) -> None:
@@ -234,42 +176,63 @@ class MqttConnection:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("the mqtt connection did not close within %.0f s", timeout)
+        self.gate.stop()
+        if not self._supervisor.join(timeout):
+            log.warning("the mqtt connection did not close within %.0f s", timeout)
 
-    # The supervisor thread.
+    # The supervisor's side (edge_agent.uplink.supervisor.Link).
 
-    def _run(self) -> None:
-        while not self._is_stopping():
-            bdseq = self._bdseq.next()
-            client = self._new_client(bdseq)
-            with self._cond:
-                self._attempts += 1
-                self._current_bdseq = bdseq
-            try:
-                client.connect(
-                    self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s
-                )
-            except (OSError, ValueError) as exc:  # refused, unreachable, TLS, bad host name
-                _drop_callbacks(client)
-                self._connect_trouble(f"cannot reach mqtt {self.settings.address}: {exc}")
-                self._pause(self._backoff.next_delay())
-                continue
-            with self._cond:
-                self._client = client
-                self._ended = False
-            client.loop_start()
-            lasted = self._serve(client)
-            client.loop_stop()
+    def begin(self, bdseq: int) -> paho.Client | None:
+        """Connect a new client for connection ``bdseq``; None if that failed (logged)."""
+        client = self._new_client(bdseq)
+        with self._cond:
+            self._attempts += 1
+            self._current_bdseq = bdseq
+        try:
+            client.connect(
+                self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s
+            )
+        except (OSError, ValueError) as exc:  # refused, unreachable, TLS, bad host name
             _drop_callbacks(client)
-            with self._cond:
-                self._client = None
-            if lasted >= STABLE_S:
-                self._backoff.reset()
-            if not self._is_stopping():
-                self._pause(self._backoff.next_delay())
+            self._connect_trouble(f"cannot reach mqtt {self.settings.address}: {exc}")
+            return None
+        with self._cond:
+            self._client = client
+            self._ended = False
+        client.loop_start()
+        return client
+
+    def wait_change(self, timeout: float) -> tuple[bool, bool, bool]:
+        """Wait until the connection ended or stopping: return (ended, stopping, connected)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._ended or self._stopping, timeout)
+            return self._ended, self._stopping, self._connected
+
+    def heartbeat(self, client: paho.Client) -> None:
+        """Publish the birth again with a fresh ts."""
+        self._publish_birth(client, "heartbeat")
+
+    def leave(self, client: paho.Client) -> None:
+        """Disconnect so that the broker publishes our Will: the death certificate."""
+        reason = ReasonCode(PacketTypes.DISCONNECT, identifier=_DISCONNECT_WITH_WILL)
+        client.disconnect(reasoncode=reason)
+
+    def give_up(self, client: paho.Client) -> None:
+        """The broker did not answer the connection request: say so, disconnect."""
+        self._connect_trouble(f"mqtt {self.settings.address} did not answer the connection request")
+        client.disconnect()
+
+    def finish(self, client: paho.Client) -> None:
+        """The connection is over: stop its network thread, drop the client."""
+        client.loop_stop()
+        _drop_callbacks(client)
+        with self._cond:
+            self._client = None
+
+    def wait_stopping(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for :meth:`close`; return whether it was called."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._stopping, timeout)
 
     def _new_client(self, bdseq: int) -> paho.Client:
         client = make_client(self.settings, self.client_id, reconnect_on_failure=False)
@@ -284,50 +247,6 @@ class MqttConnection:
         client.on_message = self._on_message
         return client
 
-    def _serve(self, client: paho.Client) -> float:
-        """Run one connection until it ends (or we stop); return how long it was up."""
-        started = time.monotonic()
-        connected_at: float | None = None
-        next_beat = 0.0
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._ended or self._stopping, SUPERVISOR_TICK_S)
-                ended, stopping, connected = self._ended, self._stopping, self._connected
-            now = time.monotonic()
-            if ended:
-                break
-            if stopping:
-                self._leave(client)
-                break
-            if connected:
-                if connected_at is None:
-                    connected_at = now
-                    next_beat = now + self._info.heartbeat_s
-                elif now >= next_beat:
-                    next_beat = now + self._info.heartbeat_s
-                    self._publish_birth(client, "heartbeat")
-            elif now - started > CONNACK_TIMEOUT_S:
-                self._connect_trouble(
-                    f"mqtt {self.settings.address} did not answer the connection request"
-                )
-                client.disconnect()
-                break
-        return 0.0 if connected_at is None else time.monotonic() - connected_at
-
-    def _leave(self, client: paho.Client) -> None:
-        """Disconnect so that the broker publishes our Will: the death certificate."""
-        reason = ReasonCode(PacketTypes.DISCONNECT, identifier=_DISCONNECT_WITH_WILL)
-        client.disconnect(reasoncode=reason)
-
-    def _pause(self, seconds: float) -> None:
-        log.debug("next attempt to connect to mqtt %s in %.1f s", self.settings.address, seconds)
-        with self._cond:
-            self._cond.wait_for(lambda: self._stopping, seconds)
-
-    def _is_stopping(self) -> bool:
-        with self._cond:
-            return self._stopping
-
     # Publishing (any thread).
 
     def _publish(self, topic: str, payload: bytes, token: int, *, retain: bool) -> bool:
@@ -341,11 +260,10 @@ class MqttConnection:
         with self._cond:
             if self._client is not client or not self._connected:
                 return False  # lost meanwhile: connection_lost() has been or will be called
-            early = self._early.pop(info.mid, None)
+            early = self._pubacks.sent(info.mid, token, topic)
             if early is None:
-                self._tokens[info.mid] = token
                 return True
-        self._answer(token, early)
+        self._answer(token, early, topic)
         return True
 
     def _publish_birth(self, client: paho.Client, why: str) -> None:
@@ -360,25 +278,23 @@ class MqttConnection:
         ):
             log.debug("published the birth certificate (bdseq %d, %s)", bdseq, why)
 
-    def _answer(self, token: int, reason: ReasonCode) -> None:
+    def _answer(self, token: int, reason: ReasonCode, topic: str) -> None:
         refusal = str(reason) if reason.is_failure else None
-        if token == _INTERNAL:
-            if refusal is not None:
-                self._refused(self._status_topic, refusal)
-            return
         if refusal is not None:
-            self._refused("a reading topic", refusal)
-        if self._delivery is not None:
-            self._delivery.delivered(token, refusal)
+            self._refused(topic, refusal, readings=token != _INTERNAL)
+        if token != _INTERNAL and self._delivery is not None:
+            self._delivery.delivered(token, refusal, topic)
 
-    def _refused(self, topic: str, refusal: str) -> None:
+    def _refused(self, topic: str, refusal: str, *, readings: bool) -> None:
         self._refusals.log(
             logging.ERROR,
             "mqtt %s refused a message on %s because: %s (check the broker's access "
-            "rules for this gateway)",
+            "rules for user %s%s)",
             self.settings.address,
             topic,
             refusal,
+            self.settings.username or "(anonymous)",
+            "; the readings stay in the outbox" if readings else "",
         )
 
     # paho callbacks: they run in paho's network thread of the current client.
@@ -399,17 +315,16 @@ class MqttConnection:
             return
         receive_maximum = getattr(properties, "ReceiveMaximum", MQTT_RECEIVE_MAXIMUM)
         with self._cond:
-            self._receive_maximum = max(1, int(receive_maximum))
             self._connected = True
             self._connections += 1
-            self._presence.reset()
-            self._update_may_send()
             bdseq = self._current_bdseq
+        self.gate.connected(int(receive_maximum))
         self._unreachable.reset()
         log.info("connected to mqtt %s (bdseq %d)", self.settings.address, bdseq)
         # Commands before the birth (a collector may answer the birth with a command);
         # the SUBACK of the last subscription says every retained presence has arrived.
         client.subscribe(PRESENCE_FILTER, qos=PRESENCE_QOS)
+        client.subscribe(self._stored_topic, qos=QOS)
         _, mid = client.subscribe(self._command_topic, qos=QOS)
         with self._cond:
             self._settle_mid = mid
@@ -427,15 +342,16 @@ class MqttConnection:
         if refused:
             log.error(
                 "mqtt %s refused a subscription of this gateway (%s): check the broker's "
-                "access rules (the gateway must read %s and its own subtree)",
+                "access rules (the gateway must read %s and %s)",
                 self.settings.address,
                 ", ".join(refused),
                 PRESENCE_FILTER,
+                self._stored_topic,
             )
         with self._cond:
-            if mid == self._settle_mid:
-                self._presence.settle()
-                self._update_may_send()
+            settled = mid == self._settle_mid
+        if settled:
+            self.gate.settled()
 
     def _on_message(
         self,
@@ -448,42 +364,28 @@ class MqttConnection:
             log.info("a rebirth was requested on %s", topic)
             self._publish_birth(client, "rebirth")
             return
-        collector = parse_collector_state_topic(topic)
-        if collector is None:
-            return
-        online: bool | None = None
-        if message.payload:  # empty: the retained state was cleared
-            try:
-                state = decode_liveness(bytes(message.payload), CollectorState)
-            except PayloadError as exc:
-                log.warning("ignored a collector presence message on %s: %s", topic, exc)
+        payload = bytes(message.payload)
+        try:
+            if topic == self._stored_topic:
+                receipt = parse_receipt(payload)
+                with self._cond:
+                    self._receipts += 1
+                if self._delivery is not None:
+                    self._delivery.stored(receipt)
                 return
-            online = state.online
-        with self._cond:
-            self._presence.update(collector, online=online)
-            self._update_may_send()
-        log.debug("collector %s is %s", collector, _state_word(online=online))
-
-    def _update_may_send(self) -> None:
-        """Re-evaluate presence and log a change (called with _cond held)."""
-        may_send = self._connected and self._presence.may_send()
-        if may_send and not self._may_send:
-            self._ready_count += 1
-        if may_send != self._may_send and self._presence.known:
-            if may_send:
-                online = self._presence.online()
-                if online:
-                    log.info("collector(s) online: %s; sending readings", ", ".join(online))
-                elif self._presence.primary == "any":
-                    log.warning(
-                        "no collector announces its presence on mqtt %s; sending readings "
-                        "without waiting for one (collectors from before presence)",
-                        self.settings.address,
-                    )
-            else:
-                log.warning("holding readings in the outbox: %s", self._presence.waiting_for())
-        self._may_send = may_send
-        self._cond.notify_all()
+            collector = parse_collector_state_topic(topic)
+            if collector is None:
+                return
+            self.gate.presence(
+                parse_presence(
+                    collector,
+                    payload,
+                    getattr(message, "properties", None),
+                    retained=message.retain,
+                )
+            )
+        except PayloadError as exc:
+            self._bad_messages.log(logging.WARNING, "ignored a message on %s: %s", topic, exc)
 
     def _on_disconnect(
         self,
@@ -497,12 +399,10 @@ class MqttConnection:
             was_connected = self._connected
             self._connected = False
             self._ended = True
-            self._may_send = False
-            self._presence.reset()
-            self._tokens.clear()
-            self._early.clear()
+            self._pubacks.clear()
             stopping = self._stopping
             self._cond.notify_all()
+        self.gate.disconnected()
         if self._delivery is not None:
             self._delivery.connection_lost()
         if stopping:
@@ -521,11 +421,9 @@ class MqttConnection:
         _properties: Properties,
     ) -> None:
         with self._cond:
-            token = self._tokens.pop(mid, None)
-            if token is None:
-                self._early[mid] = reason_code
-                return
-        self._answer(token, reason_code)
+            sent = self._pubacks.answered(mid, reason_code)
+        if sent is not None:
+            self._answer(sent[0], reason_code, sent[1])
 
     def _connect_trouble(self, problem: str) -> None:
         """Log a failed connection attempt: the first in full, then a summary every 5 min."""
@@ -535,10 +433,6 @@ class MqttConnection:
             problem,
             self.settings.reconnect_max_s,
         )
-
-
-def _state_word(*, online: bool | None) -> str:
-    return "presence cleared" if online is None else ("online" if online else "offline")
 
 
 def _drop_callbacks(client: paho.Client) -> None:

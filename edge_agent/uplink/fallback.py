@@ -2,9 +2,11 @@
 
 Not durable, but not lost while the process lives: the publisher sends them like outbox
 batches (their ids are negative, so the two never mix up) and moves them into the outbox
-as soon as it stores again. Bounded by ``max_readings``: when full, the oldest held
-readings make room, telemetry before events, and every one dropped is counted. Pure
-apart from a lock (appenders and the sending loop run in different threads).
+as soon as it stores again. In receipt mode a PUBACK (:meth:`Fallback.published`) keeps
+them until a receipt names their seqs (:meth:`Fallback.confirm`); what no receipt names
+within ``confirm_timeout_s`` waits to be sent again. Bounded by ``max_readings``: when
+full, the oldest held readings make room, telemetry before events, and every one dropped
+is counted. Pure apart from a lock (appenders and the sending loop run in different threads).
 """
 
 from __future__ import annotations
@@ -62,12 +64,14 @@ class FallbackStats:
 class Fallback:
     """A bounded FIFO of envelopes, with the outbox's take/ack/release cycle."""
 
-    def __init__(self, max_readings: int) -> None:
-        """Hold at most ``max_readings`` readings."""
+    def __init__(self, max_readings: int, confirm_timeout_s: float = 30.0) -> None:
+        """Hold at most ``max_readings``; wait ``confirm_timeout_s`` for a receipt."""
         self.max_readings = max_readings
+        self.confirm_timeout_s = confirm_timeout_s
         self._lock = threading.Lock()
         self._waiting: list[Held] = []  # in order; small: only filled while the disk fails
         self._in_flight: dict[int, Held] = {}
+        self._awaiting: dict[int, tuple[Held, float]] = {}  # id -> (held, published at)
         self._orders = count(1)
         self._held = self._accepted = self._delivered = self._moved = 0
         self._dropped: Counter[ReadingClass] = Counter()
@@ -103,8 +107,18 @@ class Fallback:
         return dropped
 
     def take(self, max_batches: int, now: float, live_window_s: float) -> list[OutboxBatch]:
-        """Hand out up to ``max_batches`` waiting envelopes as batches; they are in flight now."""
+        """Hand out up to ``max_batches`` waiting envelopes as batches; they are in flight now.
+
+        Envelopes that awaited a receipt for longer than ``confirm_timeout_s`` wait again
+        first (``now`` is the monotonic clock, as for :meth:`put`).
+        """
         with self._lock:
+            overdue = [
+                i for i, (_, at) in self._awaiting.items() if now - at > self.confirm_timeout_s
+            ]
+            if overdue:
+                back = [self._awaiting.pop(i)[0] for i in overdue]
+                self._waiting = sorted([*back, *self._waiting], key=lambda h: h.order)
             items, self._waiting = self._waiting[:max_batches], self._waiting[max_batches:]
             batches = []
             for item in items:
@@ -124,12 +138,44 @@ class Fallback:
             return batches
 
     def ack(self, batch_id: int) -> None:
-        """The broker holds this batch: forget it (unknown ids are ignored)."""
+        """The broker holds this batch and no receipt will come: forget it.
+
+        Unknown ids are ignored.
+        """
         with self._lock:
             item = self._in_flight.pop(batch_id, None)
             if item is not None:
                 self._held -= len(item.entries)
                 self._delivered += len(item.entries)
+
+    def published(self, batch_id: int, now: float) -> None:
+        """The broker holds this batch (receipt mode): keep it until a receipt names it."""
+        with self._lock:
+            item = self._in_flight.pop(batch_id, None)
+            if item is not None:
+                self._awaiting[batch_id] = (item, now)
+
+    def confirm(self, seq_ranges: Sequence[tuple[int, int]]) -> int:
+        """A collector stored these seqs: forget those readings; return how many."""
+        done = 0
+        with self._lock:
+            for batch_id, (item, at) in list(self._awaiting.items()):
+                rest, gone = _without(item, seq_ranges)
+                done += gone
+                if rest is None:
+                    del self._awaiting[batch_id]
+                elif gone:
+                    self._awaiting[batch_id] = (rest, at)
+            for batch_id, item in list(self._in_flight.items()):
+                rest, gone = _without(item, seq_ranges)
+                done += gone
+                if rest is None:
+                    del self._in_flight[batch_id]
+                elif gone:
+                    self._in_flight[batch_id] = rest
+            self._held -= done
+            self._delivered += done
+        return done
 
     def release(self, batch_ids: Iterable[int]) -> None:
         """These batches were not delivered: they wait again, in their original order."""
@@ -139,7 +185,11 @@ class Fallback:
                 self._waiting = sorted([*back, *self._waiting], key=lambda h: h.order)
 
     def release_all(self) -> None:
-        """Release every batch in flight (the connection dropped)."""
+        """Release every batch in flight (the connection dropped).
+
+        Batches awaiting a receipt stay: a receipt may still come on the next connection
+        (the timeout sends them again otherwise).
+        """
         with self._lock:
             ids = list(self._in_flight)
         self.release(ids)
@@ -174,3 +224,14 @@ class Fallback:
                 delivered=self._delivered,
                 moved=self._moved,
             )
+
+
+def _without(item: Held, seq_ranges: Sequence[tuple[int, int]]) -> tuple[Held | None, int]:
+    """``item`` without the readings these ranges name (None if none is left), and how many."""
+    rest = tuple(
+        e for e in item.entries if not any(first <= e.seq <= last for first, last in seq_ranges)
+    )
+    gone = len(item.entries) - len(rest)
+    if not rest:
+        return None, gone
+    return (Held(item.order, item.device, rest, item.since) if gone else item), gone

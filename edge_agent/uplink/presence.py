@@ -1,20 +1,27 @@
-"""Whether a collector is there to receive readings (Sparkplug's primary host idea). Pure.
+"""Whether a collector is there to receive readings, and whether it confirms them. Pure.
 
-A PUBACK only means the broker holds a message, and a broker's queue for an absent
-collector is bounded, may be lost with the broker and expires with the session. So the
-agent hands readings to the broker only while the collectors it depends on announce
-themselves online (:class:`pelangi.liveness.CollectorState`, retained on
+A PUBACK only means the broker holds a message; a broker's queue for an absent collector
+is bounded, may be lost with the broker and expires with the session. So the agent
+hands readings to the broker only while the collectors it depends on announce themselves
+online (:class:`pelangi.liveness.CollectorState`, retained on
 ``pelangi-host/<collector>/state``, with a Will that turns it offline); otherwise the
 readings wait in the gateway's own outbox.
+
+Collectors that send receipts (:mod:`pelangi.receipts`) say so in their presence. Once
+the agent has seen one, it is in **receipt mode** for good (remembered on disk,
+:class:`edge_agent.uplink.memory.ReceiptMemory`): a PUBACK no longer deletes anything,
+only a receipt does, and readings are sent only while a confirming collector is online.
+A broker that restarted empty (no retained presence at all) then means "wait", never
+"collectors from before presence, trust the PUBACK".
 
 Which collectors count (``primary_collectors`` in the agent's configuration):
 
 ``any`` (the default)
-    at least one collector online. A broker on which no collector has ever announced
-    itself (no retained state at all, e.g. collectors from before presence) does not hold
-    readings back: the agent sends as it always did, and says so in its log once.
+    at least one collector online (in receipt mode: one that confirms). Before receipt
+    mode, a broker on which no collector has ever announced itself (collectors from
+    before presence) does not hold readings back: the agent sends as it always did.
 ``none``
-    never wait: trust the broker's queue.
+    never wait (in receipt mode readings still stay until a receipt names them).
 a list of collector ids
     every one of them online. On Mosquitto a shared subscription splits messages evenly
     between its members and does not fail over, so readings for an absent member would
@@ -32,25 +39,43 @@ from typing import Literal, TypeAlias
 PrimaryCollectors: TypeAlias = Literal["any", "none"] | tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Announced:
+    """What one collector's latest presence message said."""
+
+    online: bool
+    confirms: bool
+    """Whether it sends receipts (the ``pelangi-confirms`` user property)."""
+
+
 @dataclass
 class Presence:
     """The collectors' announced states as seen on the current connection."""
 
     primary: PrimaryCollectors
-    _states: dict[str, bool] = field(default_factory=dict)
+    receipts: bool = False
+    """Receipt mode (see the module docstring): set once, never cleared."""
+    _states: dict[str, Announced] = field(default_factory=dict)
     _known: bool = False
 
     def reset(self) -> None:
-        """Forget everything (the connection was lost: the next one reads the states again)."""
+        """Forget the states (the connection was lost: the next one reads them again)."""
         self._states.clear()
         self._known = False
 
-    def update(self, collector: str, *, online: bool | None) -> None:
-        """Record ``collector``'s announced state (None: its retained state was cleared)."""
+    def update(self, collector: str, *, online: bool | None, confirms: bool = False) -> bool:
+        """Record ``collector``'s announced state (None: its retained state was cleared).
+
+        Returns True when this message switched receipt mode on.
+        """
         if online is None:
             self._states.pop(collector, None)
-        else:
-            self._states[collector] = online
+            return False
+        self._states[collector] = Announced(online=online, confirms=confirms)
+        if confirms and not self.receipts:
+            self.receipts = True
+            return True
+        return False
 
     def settle(self) -> None:
         """Every retained state has arrived: decisions can be made."""
@@ -68,7 +93,11 @@ class Presence:
 
     def online(self) -> list[str]:
         """The collectors announced online, sorted."""
-        return sorted(c for c, up in self._states.items() if up)
+        return sorted(c for c, s in self._states.items() if s.online)
+
+    def _counts(self, collector: str) -> bool:
+        state = self._states.get(collector)
+        return state is not None and state.online and (state.confirms or not self.receipts)
 
     def may_send(self) -> bool:
         """Whether readings may be handed to the broker now."""
@@ -77,8 +106,10 @@ class Presence:
         if not self._known:
             return False
         if self.primary == "any":
-            return not self._states or any(self._states.values())
-        return all(self._states.get(c, False) for c in self.primary)
+            if not self._states and not self.receipts:
+                return True  # collectors from before presence: as it always was
+            return any(self._counts(c) for c in self._states)
+        return all(self._counts(c) for c in self.primary)
 
     def waiting_for(self) -> str:
         """Why readings are held, in words (empty when they are not)."""
@@ -87,15 +118,26 @@ class Presence:
         if not self._known:
             return "waiting for the collectors' presence after connecting"
         if self.primary == "any":
-            return "no collector is online (" + _states_text(self._states) + ")"
+            if not self._states:
+                return (
+                    "no collector has announced itself on this broker since it started "
+                    "(waiting for one that confirms receipts)"
+                )
+            what = "no collector that confirms receipts" if self.receipts else "no collector"
+            return f"{what} is online ({_states_text(self._states)})"
         assert not isinstance(self.primary, str)  # noqa: S101 - "none" always may send
-        missing = [c for c in self.primary if not self._states.get(c, False)]
+        missing = [c for c in self.primary if not self._counts(c)]
         never = [c for c in missing if c not in self._states]
         text = f"waiting for collector(s) {', '.join(missing)} to be online"
+        if self.receipts:
+            text += " and confirming receipts"
         if never:
             text += f" ({', '.join(never)} never announced on this broker)"
         return text
 
 
-def _states_text(states: dict[str, bool]) -> str:
-    return ", ".join(f"{c} {'online' if up else 'offline'}" for c, up in sorted(states.items()))
+def _states_text(states: dict[str, Announced]) -> str:
+    def word(s: Announced) -> str:
+        return ("online" if s.online else "offline") + (", confirms" if s.confirms else "")
+
+    return ", ".join(f"{c} {word(s)}" for c, s in sorted(states.items()))

@@ -9,8 +9,11 @@ them to the broker::
     -> outbox.take(): live readings first, then the backlog marked historical, in
        per-device batches (one MQTT message each), within the outbox's in-flight window
     -> publish each at QoS 1 with the batch id as token
-    PUBACK -> outbox.ack (the readings leave the disk); refusal -> outbox.refused
-    (the readings stay; the device is held back, 1 s doubling up to 60 s)
+    PUBACK -> in receipt mode outbox.published (the readings stay until a collector's
+       receipt names them: outbox.confirm; unconfirmed ones go out again after the
+       confirm timeout), before it outbox.ack (the readings leave the disk)
+    refusal -> outbox.refused (the readings stay; the device is held back, 1 s doubling
+       up to 60 s; a named problem in the health reading until the topic is accepted)
     connection lost -> outbox.release_all (sent again on the next connection)
 
 The outbox's window (``outbox.max_in_flight_messages``, default 64) is far below paho's
@@ -32,22 +35,31 @@ import re
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final, Self, TypeAlias
 
 from edge_agent.outbox import Outbox, OutboxEntry, OutboxError, UnsendableReadingError
 from edge_agent.sink import DeliveryHealth
 from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo, agent_version
 from edge_agent.uplink.connection import MqttConnection
 from edge_agent.uplink.fallback import Fallback
+from edge_agent.uplink.gate import SendGate
+from edge_agent.uplink.memory import ReceiptMemory
 from edge_agent.uplink.presence import Presence
 from pelangi.payloads import is_event
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import ReadingTopic
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from edge_agent.config import AgentSettings
     from edge_agent.outbox import OutboxBatch, OutboxStats
+    from edge_agent.uplink.gate import TimeSignal
     from pelangi.payloads import Envelope
+    from pelangi.receipts import StoredReceipt
+
+Rewrite: TypeAlias = "Callable[[bytes, int], bytes]"
+"""``rewrite(reading_json, mono_ns)``: a reading stamped before the clock was known, fixed."""
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +88,20 @@ class MqttPublisher:
         outbox: Outbox,
         connection: MqttConnection,
         fallback: Fallback,
+        rewrite: Rewrite | None = None,
     ) -> None:
         """Send from ``outbox`` (or ``fallback``) over ``connection``; nothing until :meth:`start`.
 
         :meth:`build` makes the parts from ``settings``; tests may hand in their own.
+        ``rewrite`` is applied to stored readings that carry a ``mono_ns`` as they are sent
+        (:meth:`edge_agent.outbox.OutboxBatch.payload`).
         """
         self.settings = settings
         self.outbox = outbox
         self.fallback = fallback
         self.connection = connection
+        self.gate = connection.gate
+        self._rewrite = rewrite
         self._topics: dict[str, str] = {}
         self._lock = threading.Lock()
         self._generation = 0  # bumped when a connection is lost
@@ -103,19 +120,28 @@ class MqttPublisher:
         self._refused_log = ThrottledLog(log, burst=1, interval_s=300.0)
         self._next_fallback_move = 0.0
         self._ready_seen = 0
+        self._refusals: dict[str, str] = {}  # topic -> the broker's latest reason
 
     @classmethod
-    def build(cls, settings: AgentSettings) -> Self:
-        """The one place the uplink is assembled: outbox, fallback, presence, connection.
+    def build(
+        cls,
+        settings: AgentSettings,
+        *,
+        time_signal: TimeSignal | None = None,
+        rewrite: Rewrite | None = None,
+    ) -> Self:
+        """The one place the uplink is assembled: outbox, fallback, gate, connection.
 
-        Opening the outbox never raises for disk trouble (see :meth:`Outbox.open`).
+        ``time_signal`` hears the collectors' clocks (see :class:`SendGate`); ``rewrite``
+        see :meth:`__init__`. Opening the outbox never raises for disk trouble (see
+        :meth:`Outbox.open`).
         """
-        connection = connection_for(settings)
         return cls(
             settings,
             outbox=Outbox.open(settings.outbox_path, settings.outbox),
-            connection=connection,
-            fallback=Fallback(settings.fallback_max_readings),
+            connection=connection_for(settings, time_signal=time_signal),
+            fallback=Fallback(settings.fallback_max_readings, settings.outbox.confirm_timeout_s),
+            rewrite=rewrite,
         )
 
     # ReadingSink.
@@ -187,6 +213,8 @@ class MqttPublisher:
         waiting = self.connection.waiting_for()
         if waiting and stats.connected:
             text += f", holding: {waiting}"
+        if stats.receipt_mode:
+            text += f", receipt mode ({stats.receipts} receipts)"
         text += f"; {self.outbox.summary()}"
         fallback = self.fallback.stats()
         if fallback.accepted:
@@ -215,7 +243,9 @@ class MqttPublisher:
             "mqtt.attempts": connection.attempts,
             "mqtt.connections": connection.connections,
             "mqtt.bdseq": connection.bdseq,
-            "mqtt.holding": int(connection.connected and not self.connection.ready),
+            "mqtt.holding": int(connection.connected and not self.gate.ready),
+            "mqtt.receipt_mode": int(connection.receipt_mode),
+            "mqtt.receipts": connection.receipts,
         }
         problems = []
         if outbox.error:
@@ -233,6 +263,13 @@ class MqttPublisher:
         waiting = self.connection.waiting_for()
         if waiting:
             problems.append(f"readings wait in the outbox: {waiting}")
+        with self._lock:
+            refusals = sorted(self._refusals.items())
+        for topic, reason in refusals:
+            problems.append(
+                f"broker refuses topic {topic} ({reason}): check the ACL for user "
+                f"{self.settings.mqtt.username or '(anonymous)'}; the readings stay in the outbox"
+            )
         bdseq_problem = self.connection.bdseq_problem
         if bdseq_problem:
             problems.append(bdseq_problem)
@@ -240,20 +277,39 @@ class MqttPublisher:
 
     # Delivery (called by the connection, from paho's thread).
 
-    def delivered(self, token: int, refusal: str | None) -> None:
-        """The broker answered the batch ``token``: its readings leave the outbox.
+    def delivered(self, token: int, refusal: str | None, topic: str) -> None:
+        """The broker answered the batch ``token`` on ``topic``.
 
-        A refused batch stays in the outbox; its device is held back for a while.
+        Accepted: in receipt mode its readings await a receipt, before it they leave the
+        outbox. Refused: they stay; the device is held back for a while and the refusal
+        is a problem in the health reading until that topic is accepted again.
         """
+        receipts = self.gate.receipt_mode
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
-        if token > 0:
             if refusal is None:
-                self.outbox.ack([token])
+                self._refusals.pop(topic, None)
             else:
+                self._refusals[topic] = refusal
+        if token > 0:
+            if refusal is not None:
                 self.outbox.refused(token)
+            elif receipts:
+                self.outbox.published(token)
+            else:
+                self.outbox.ack([token])
+        elif refusal is not None:
+            self.fallback.release([token])
+        elif receipts:
+            self.fallback.published(token, time.monotonic())
         else:
             self.fallback.ack(token)
+
+    def stored(self, receipt: StoredReceipt) -> None:
+        """A collector stored these readings: they leave the outbox (or the fallback)."""
+        self.outbox.confirm(receipt.seqs)
+        if len(self.fallback) or self.fallback.stats().held:
+            self.fallback.confirm(receipt.seqs)
 
     def connection_lost(self) -> None:
         """Everything in flight goes back to waiting; the next connection sends it again."""
@@ -278,9 +334,9 @@ class MqttPublisher:
         if now >= self._next_fallback_move and len(self.fallback):
             self._next_fallback_move = now + FALLBACK_RETRY_S
             self._move_fallback_into_outbox()
-        if not self.connection.wait_ready(IDLE_WAIT_S):
+        if not self.gate.wait_ready(IDLE_WAIT_S):
             return
-        ready_count = self.connection.ready_count
+        ready_count = self.gate.ready_count
         if ready_count != self._ready_seen:  # connected, or a collector came back
             self._ready_seen = ready_count
             stored = self.outbox.stats()
@@ -289,7 +345,7 @@ class MqttPublisher:
         with self._lock:
             generation = self._generation
             # One slot of the broker's window stays free for a birth or heartbeat.
-            room = max(1, self.connection.receive_maximum - 1) - self._in_flight
+            room = max(1, self.gate.receive_maximum - 1) - self._in_flight
         if generation != self._pending_generation:  # lost meanwhile: all were released
             self._pending_live.clear()
             self._pending_hist.clear()
@@ -312,15 +368,17 @@ class MqttPublisher:
     def _send(self, batch: OutboxBatch, generation: int) -> None:
         with self._lock:
             stale = generation != self._generation
+            if not stale:  # counted before publishing: the PUBACK may come first
+                self._in_flight += 1
         sent = not stale and self.connection.publish(
             self._topic(batch.device),
-            batch.payload(self.settings.site, self.settings.gateway),
+            batch.payload(self.settings.site, self.settings.gateway, self._rewrite),
             batch.id,
         )
         with self._lock:
+            if not sent and not stale and generation == self._generation:
+                self._in_flight = max(0, self._in_flight - 1)
             stale = generation != self._generation
-            if sent and not stale:
-                self._in_flight += 1
         if not sent or stale:
             self._release(batch.id)
 
@@ -379,9 +437,12 @@ class MqttPublisher:
 
 
 def connection_for(
-    settings: AgentSettings, connection_class: type[MqttConnection] = MqttConnection
+    settings: AgentSettings,
+    connection_class: type[MqttConnection] = MqttConnection,
+    *,
+    time_signal: TimeSignal | None = None,
 ) -> MqttConnection:
-    """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, presence)."""
+    """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, gate)."""
     return connection_class(
         settings.mqtt,
         settings.client_id,
@@ -393,7 +454,12 @@ def connection_for(
             heartbeat_s=settings.heartbeat_s,
         ),
         bdseq=BirthDeathCounter(settings.state_dir),
-        presence=Presence(settings.primary),
+        gate=SendGate(
+            Presence(settings.primary),
+            settings.mqtt.address,
+            memory=ReceiptMemory(settings.state_dir),
+            time_signal=time_signal,
+        ),
         max_in_flight=settings.outbox.max_in_flight_messages
         + FALLBACK_IN_FLIGHT
         + PAHO_WINDOW_MARGIN,
@@ -411,6 +477,9 @@ def _outbox_counters(stats: OutboxStats) -> dict[str, int]:
         "outbox.appended": stats.appended,
         "outbox.refused": stats.refused,
         "outbox.acknowledged": stats.acknowledged,
+        "outbox.awaiting": stats.awaiting_readings,
+        "outbox.confirmed": stats.confirmed,
+        "outbox.resent": stats.resent,
         "outbox.evicted.telemetry.size": stats.evicted_telemetry_size,
         "outbox.evicted.telemetry.age": stats.evicted_telemetry_age,
         "outbox.evicted.event.size": stats.evicted_event_size,

@@ -61,9 +61,9 @@ class _TimedPublisher(MqttPublisher):
                 self.live_seqs[batch.id] = [json.loads(r)["seq"] for r in batch.readings]
         super()._send(batch, generation)
 
-    def delivered(self, token: int, refusal: str | None) -> None:
+    def delivered(self, token: int, refusal: str | None, topic: str) -> None:
         now = time.perf_counter()
-        super().delivered(token, refusal)
+        super().delivered(token, refusal, topic)
         with self.lock:
             self.acked_readings += self.sizes.pop(token, 0)
             self.last_ack = now
