@@ -15,6 +15,7 @@ receipts the agent still holds them and sends them again after the confirm timeo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -126,6 +127,7 @@ def pty(tmp_path: Path, log_book: LogBook) -> Iterator[SerialPty]:
         remove()
 
 
+@contextlib.contextmanager
 def _run(site: Site, broker: Mosquitto, log_book: LogBook) -> Iterator[Site]:
     removers = [
         log_book.add("pelangi-agent", site.deployment.agent),
@@ -155,59 +157,57 @@ def test_a_central_crash_loses_no_tap_whatever_the_broker_keeps(
     mode: BrokerMode, tmp_path: Path, influxdb: InfluxDB, pty: SerialPty, log_book: LogBook
 ) -> None:
     broker = Mosquitto(tmp_path / "mosquitto", **BROKERS[mode])
-    with broker:
-        for site in _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book):
-            before = cards(0, 50)
-            tap(pty, before)
-            site.wait_stored(before)
-            site.wait_receipt_mode()
+    with broker, _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book) as site:
+        before = cards(0, 50)
+        tap(pty, before)
+        site.wait_stored(before)
+        site.wait_receipt_mode()
 
-            collector = site.deployment.collector
-            collector.signal(signal.SIGSTOP)  # frozen: still "online", takes nothing
-            during = cards(1000, 200)
-            with ReadingSubscriber(broker) as taps:
-                tap(pty, during)
-                want = {card_uid(card) for card in during}
-                wait_until(  # the broker took them all (and acknowledged them)
-                    lambda: want <= set(taps.uids()),
-                    timeout=TIMEOUT,
-                    what="the broker has every tap made while the collector is frozen",
-                )
-            collector.kill()
-            broker.kill()
-            if mode == "wiped":
-                shutil.rmtree(broker.data_dir)
-                broker.data_dir.mkdir()
-            broker.start()
-            site.deployment.start_collector()
+        collector = site.deployment.collector
+        collector.signal(signal.SIGSTOP)  # frozen: still "online", takes nothing
+        during = cards(1000, 200)
+        with ReadingSubscriber(broker) as taps:
+            tap(pty, during)
+            want = {card_uid(card) for card in during}
+            wait_until(  # the broker took them all (and acknowledged them)
+                lambda: want <= set(taps.uids()),
+                timeout=TIMEOUT,
+                what="the broker has every tap made while the collector is frozen",
+            )
+        collector.kill()
+        broker.kill()
+        if mode == "wiped":
+            shutil.rmtree(broker.data_dir)
+            broker.data_dir.mkdir()
+        broker.start()
+        site.deployment.start_collector()
 
-            after = cards(5000, 50)
-            tap(pty, after)
-            site.wait_stored(before + during + after)
+        after = cards(5000, 50)
+        tap(pty, after)
+        site.wait_stored(before + during + after)
 
 
 def test_broker_and_collector_killed_under_load_broker_back_empty_loses_no_tap(
     tmp_path: Path, influxdb: InfluxDB, pty: SerialPty, log_book: LogBook
 ) -> None:
     broker = Mosquitto(tmp_path / "mosquitto", settings="reference", persistence=False)
-    with broker:
-        for site in _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book):
-            first = cards(0, 20)
-            tap(pty, first)
-            site.wait_stored(first)
-            site.wait_receipt_mode()
-            load = cards(100, 600)
-            tapping = threading.Thread(target=tap_paced, args=(pty, load, 200.0))
-            tapping.start()
-            wait_until(lambda: len(site.uids()) > 150, timeout=TIMEOUT, what="taps flowing")
-            # Mid-stream: what the collector took but had not written, what the broker
-            # queued, and every PUBACK the agent had: all gone at once.
-            site.deployment.collector.kill()
-            broker.kill()
-            broker.start()
-            site.deployment.start_collector()
-            tapping.join()
-            site.wait_stored(first + load)
+    with broker, _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book) as site:
+        first = cards(0, 20)
+        tap(pty, first)
+        site.wait_stored(first)
+        site.wait_receipt_mode()
+        load = cards(100, 600)
+        tapping = threading.Thread(target=tap_paced, args=(pty, load, 200.0))
+        tapping.start()
+        wait_until(lambda: len(site.uids()) > 150, timeout=TIMEOUT, what="taps flowing")
+        # Mid-stream: what the collector took but had not written, what the broker
+        # queued, and every PUBACK the agent had: all gone at once.
+        site.deployment.collector.kill()
+        broker.kill()
+        broker.start()
+        site.deployment.start_collector()
+        tapping.join()
+        site.wait_stored(first + load)
 
 
 def test_a_broker_that_refuses_the_readings_for_a_while_loses_none_of_them(
@@ -216,24 +216,23 @@ def test_a_broker_that_refuses_the_readings_for_a_while_loses_none_of_them(
     acl = tmp_path / "pelangi.acl"
     acl.write_text(ACL_WITHOUT_READINGS, encoding="utf-8")
     broker = Mosquitto(tmp_path / "mosquitto", extra_conf=f"acl_file {acl}")
-    with broker:
-        for site in _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book):
-            refused = cards(0, 30)
-            tap(pty, refused)
-            agent = site.deployment.agent
-            wait_until(
-                lambda: (
-                    "refused a message on pelangi/sandbox-site/gw-lossless/reading/"
-                    f"{READER} because: Not authorized" in agent.log_text()
-                ),
-                timeout=TIMEOUT,
-                what="the agent logs the broker's refusal",
-            )
-            assert site.uids() == []
-            acl.write_text(ACL_WITHOUT_READINGS + "topic write pelangi/+/+/reading/#\n")
-            broker.process.signal(signal.SIGHUP)  # Mosquitto reloads its ACL file
-            site.wait_stored(refused)
-            assert "the readings stay in the outbox" in agent.log_text()
+    with broker, _run(_deployment(tmp_path, broker, influxdb, pty), broker, log_book) as site:
+        refused = cards(0, 30)
+        tap(pty, refused)
+        agent = site.deployment.agent
+        wait_until(
+            lambda: (
+                "refused a message on pelangi/sandbox-site/gw-lossless/reading/"
+                f"{READER} because: Not authorized" in agent.log_text()
+            ),
+            timeout=TIMEOUT,
+            what="the agent logs the broker's refusal",
+        )
+        assert site.uids() == []
+        acl.write_text(ACL_WITHOUT_READINGS + "topic write pelangi/+/+/reading/#\n")
+        broker.process.signal(signal.SIGHUP)  # Mosquitto reloads its ACL file
+        site.wait_stored(refused)
+        assert "the readings stay in the outbox" in agent.log_text()
 
 
 ACL_WITHOUT_READINGS: Final = """\
