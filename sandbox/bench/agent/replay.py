@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.config import AgentSettings
 from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.card import em4100
 from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope
+from pelangi.topics import reading_filter
+from sandbox.bench.agent.confirmer import COLLECTOR
 from sandbox.bench.outbox import build_backlog
 from sandbox.probes import announce_collector
 from sandbox.processes import ChildProcess, find_program
@@ -20,20 +24,25 @@ from sandbox.servers import Mosquitto
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from edge_agent.outbox import Outbox, OutboxBatch
     from edge_agent.uplink.connection import MqttConnection
     from edge_agent.uplink.fallback import Fallback
+    from edge_agent.uplink.publisher import Rewrite
+    from pelangi.receipts import StoredReceipt
 
 SITE: Final = "bench-site"
 GATEWAY: Final = "gw-bench"
 """The gateway every part of the agent benchmark plays (the footprint run too)."""
 TAP_EVERY_S: Final = 0.01
+CHECKOUT: Final = Path(__file__).resolve().parents[3]
+"""The checkout the confirmer's ``python -m sandbox...`` runs from."""
 
 
 class _TimedPublisher(MqttPublisher):
-    """The real publisher, noting when each reading was PUBACKed (instrumentation only)."""
+    """The real publisher, noting when each reading was answered (instrumentation only).
+
+    Answered: PUBACKed, or in receipt mode named by a receipt.
+    """
 
     def __init__(
         self,
@@ -42,8 +51,11 @@ class _TimedPublisher(MqttPublisher):
         outbox: Outbox,
         connection: MqttConnection,
         fallback: Fallback,
+        rewrite: Rewrite | None = None,
     ) -> None:
-        super().__init__(settings, outbox=outbox, connection=connection, fallback=fallback)
+        super().__init__(
+            settings, outbox=outbox, connection=connection, fallback=fallback, rewrite=rewrite
+        )
         self.lock = threading.Lock()
         self.acked_readings = 0
         self.first_take: float | None = None
@@ -64,11 +76,24 @@ class _TimedPublisher(MqttPublisher):
     def delivered(self, token: int, refusal: str | None, topic: str) -> None:
         now = time.perf_counter()
         super().delivered(token, refusal, topic)
+        if self.gate.receipt_mode:
+            return  # answered by the receipt
         with self.lock:
             self.acked_readings += self.sizes.pop(token, 0)
             self.last_ack = now
             for seq in self.live_seqs.pop(token, ()):
                 self.acked_at.setdefault(seq, now)
+
+    def stored(self, receipt: StoredReceipt) -> None:
+        now = time.perf_counter()
+        super().stored(receipt)
+        with self.lock:
+            self.acked_readings += receipt.count()
+            self.last_ack = now
+            for seqs in self.live_seqs.values():
+                for seq in seqs:
+                    if seq not in self.acked_at and receipt.covers(seq):
+                        self.acked_at[seq] = now
 
 
 @dataclass
@@ -95,13 +120,17 @@ class ReplayRun:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
 
 
-def run_replay(workdir: Path, label: str, minutes: int, *, taps: bool) -> ReplayRun:
+def run_replay(
+    workdir: Path, label: str, minutes: int, *, taps: bool, receipts: bool = False
+) -> ReplayRun:
     """Replay ``minutes`` of the pilot's readings through a private Mosquitto; time it.
 
     The backlog is built on disk first (:func:`sandbox.bench.outbox.build_backlog`), then
     the real publisher sends it with a collector announced online, ``mosquitto_sub``
     taking the messages at QoS 1. With ``taps``, a card is submitted every
-    :data:`TAP_EVERY_S` meanwhile and its submit -> PUBACK latency recorded.
+    :data:`TAP_EVERY_S` meanwhile and its submit -> PUBACK latency recorded. With
+    ``receipts``, a confirming collector's stand-in (:mod:`sandbox.bench.agent.confirmer`)
+    takes the messages instead and the clock stops at the last receipt: submit -> receipt.
     Server folders and the outbox go under ``workdir``, named after ``label``.
     """
     state = workdir / f"state-{label}"
@@ -109,19 +138,35 @@ def run_replay(workdir: Path, label: str, minutes: int, *, taps: bool) -> Replay
     backlog = build_backlog(state / "outbox.db", minutes, sync="normal")
     run = ReplayRun(label, backlog)
     with Mosquitto(workdir / f"mosquitto-{label}") as broker:
-        announce_collector(broker, "collector-1", online=True)
-        sink = ChildProcess(
-            [
-                find_program("mosquitto_sub"),
-                *("-h", broker.host, "-p", str(broker.port), "-V", "mqttv5", "-q", "1"),
-                *("-i", "bench-sub", "-t", "pelangi/#", "-F", "%l"),
-            ],
-            log_path=workdir / f"sub-{label}.log",
-            name="mosquitto_sub",
-        )
+        if receipts:
+            sink = ChildProcess(
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox.bench.agent.confirmer",
+                    broker.host,
+                    f"{broker.port}",
+                ],
+                log_path=workdir / f"confirmer-{label}.log",
+                name="confirmer",
+                cwd=CHECKOUT,
+            )
+            client_id, topic_filter = f"pelangi-collector-{COLLECTOR}", reading_filter()
+        else:
+            announce_collector(broker, "collector-1", online=True)
+            sink = ChildProcess(
+                [
+                    find_program("mosquitto_sub"),
+                    *("-h", broker.host, "-p", str(broker.port), "-V", "mqttv5", "-q", "1"),
+                    *("-i", "bench-sub", "-t", "pelangi/#", "-F", "%l"),
+                ],
+                log_path=workdir / f"sub-{label}.log",
+                name="mosquitto_sub",
+            )
+            client_id, topic_filter = "bench-sub", "pelangi/#"
         with sink:
             wait_until(
-                lambda: broker.has_subscribed("bench-sub", "pelangi/#"),
+                lambda: broker.has_subscribed(client_id, topic_filter),
                 timeout=10,
                 what="the subscriber (the collector's stand-in) has subscribed",
             )
