@@ -17,7 +17,7 @@ from typing import Final
 from sandbox.demo.cards import check_rows, print_table, tap_cards, time_one_tap, wait_for_rows
 from sandbox.demo.devices import agent_devices, plug_in_door_and_switch, show_devices
 from sandbox.demo.output import say, step
-from sandbox.demo.resilience import show_resilience
+from sandbox.demo.resilience import CONFIRM_TIMEOUT_S, show_resilience
 from sandbox.demo.stage import DATABASE, GATEWAY, HOLD_GAP_MS, READER, SITE, Demo
 from sandbox.deployment import Deployment, DeploymentSettings, Reader
 from sandbox.processes import SandboxError
@@ -66,7 +66,10 @@ def run(demo: Demo) -> None:
             site=SITE,
             gateway=GATEWAY,
             batch_max_delay_ms=100,
-            agent_extra=agent_devices(door_pty, switch),
+            agent_extra={
+                **agent_devices(door_pty, switch),
+                "outbox": {"confirm_timeout_s": CONFIRM_TIMEOUT_S},
+            },
         ),
     )
     demo.deployment = deployment
@@ -99,7 +102,7 @@ def run(demo: Demo) -> None:
     check_rows(rows, expected)
 
     show_devices(demo, door_pty, influx)
-    show_resilience(broker, pty, influx)
+    show_resilience(deployment, broker, pty, influx)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in deployment.stop().items():
