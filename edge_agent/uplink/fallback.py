@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from itertools import count
 from typing import TYPE_CHECKING
 
-from edge_agent.outbox import OutboxBatch, ReadingClass
+from edge_agent.outbox import OutboxBatch, OutboxError, ReadingClass, UnsendableReadingError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-    from edge_agent.outbox import OutboxEntry
+    from edge_agent.outbox import Outbox, OutboxEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +212,22 @@ class Fallback:
             self._waiting = sorted([*items, *self._waiting], key=lambda h: h.order)
             self._held += sum(len(i.entries) for i in items)
             self._make_room()
+
+    def move_into(self, outbox: Outbox) -> int:
+        """Store the waiting envelopes in ``outbox``; return how many readings moved.
+
+        Stops at the first that the outbox cannot take; those wait here again.
+        """
+        items = self.take_waiting()
+        stored: list[Held] = []
+        try:
+            for item in items:
+                outbox.append_many(item.entries)
+                stored.append(item)
+        except (OutboxError, UnsendableReadingError):
+            self.put_back(items[len(stored) :])
+        self.moved(stored)
+        return sum(len(i.entries) for i in stored)
 
     def stats(self) -> FallbackStats:
         """A snapshot of the counters."""

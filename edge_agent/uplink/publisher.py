@@ -31,20 +31,19 @@ raises for disk or network trouble.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Final, Self, TypeAlias
 
 from edge_agent.outbox import Outbox, OutboxEntry, OutboxError, UnsendableReadingError
-from edge_agent.sink import DeliveryHealth
 from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo, agent_version
 from edge_agent.uplink.connection import MqttConnection
 from edge_agent.uplink.fallback import Fallback
 from edge_agent.uplink.gate import SendGate
 from edge_agent.uplink.memory import ReceiptMemory
 from edge_agent.uplink.presence import Presence
+from edge_agent.uplink.report import UplinkSnapshot, delivery_health, summary_line
 from pelangi.payloads import is_event
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import ReadingTopic
@@ -53,7 +52,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from edge_agent.config import AgentSettings
-    from edge_agent.outbox import OutboxBatch, OutboxStats
+    from edge_agent.outbox import OutboxBatch
+    from edge_agent.sink import DeliveryHealth
     from edge_agent.uplink.gate import TimeSignal
     from pelangi.payloads import Envelope
     from pelangi.receipts import StoredReceipt
@@ -74,8 +74,6 @@ PAHO_WINDOW_MARGIN: Final = 8
 """paho's window = the outbox's + room for births and fallback messages."""
 CLOSE_DRAIN_S: Final = 2.0
 """At shutdown, how long to wait for PUBACKs of messages in flight (saves duplicates)."""
-MAX_PROBLEM_CHARS: Final = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class MqttPublisher:
@@ -207,73 +205,29 @@ class MqttPublisher:
         """One line for the periodic statistics log."""
         if self._closed:
             return f"mqtt {self.settings.mqtt.address} closed; outbox {self.outbox.path} closed"
-        stats = self.connection.stats()
-        state = "connected" if stats.connected else "not connected"
-        text = f"mqtt {self.settings.mqtt.address} {state} (bdseq {stats.bdseq})"
-        waiting = self.connection.waiting_for()
-        if waiting and stats.connected:
-            text += f", holding: {waiting}"
-        if stats.receipt_mode:
-            text += f", receipt mode ({stats.receipts} receipts)"
-        text += f"; {self.outbox.summary()}"
-        fallback = self.fallback.stats()
-        if fallback.accepted:
-            text += (
-                f"; in memory (outbox failed): {fallback.held} held, {fallback.delivered} "
-                f"delivered, {fallback.moved} moved to the outbox, {fallback.dropped} dropped"
-            )
-        return text
+        return summary_line(self._snapshot())
 
     def health(self) -> DeliveryHealth:
         """Outbox, fallback and connection figures, and what is wrong, for the health reading."""
-        outbox = self.outbox.stats()
-        fallback = self.fallback.stats()
-        connection = self.connection.stats()
+        return delivery_health(self._snapshot())
+
+    def _snapshot(self) -> UplinkSnapshot:
         with self._lock:
             unsendable = self._unsendable
-        counters = _outbox_counters(outbox) | {
-            "fallback.held": fallback.held,
-            "fallback.accepted": fallback.accepted,
-            "fallback.delivered": fallback.delivered,
-            "fallback.moved": fallback.moved,
-            "fallback.dropped.telemetry": fallback.dropped_telemetry,
-            "fallback.dropped.event": fallback.dropped_events,
-            "unsendable": unsendable,
-            "mqtt.connected": int(connection.connected),
-            "mqtt.attempts": connection.attempts,
-            "mqtt.connections": connection.connections,
-            "mqtt.bdseq": connection.bdseq,
-            "mqtt.holding": int(connection.connected and not self.gate.ready),
-            "mqtt.receipt_mode": int(connection.receipt_mode),
-            "mqtt.receipts": connection.receipts,
-        }
-        problems = []
-        if outbox.error:
-            # The cause first: a long path is what the length limit may cut.
-            problems.append(f"outbox cannot store readings: {outbox.error} ({outbox.path})")
-        if fallback.held:
-            problems.append(
-                f"{fallback.held} reading(s) held in memory only: the outbox cannot store them"
-            )
-        if fallback.dropped:
-            problems.append(
-                f"{fallback.dropped} reading(s) dropped since start ({fallback.dropped_events} "
-                "events): the outbox could not store them and memory was full"
-            )
-        waiting = self.connection.waiting_for()
-        if waiting:
-            problems.append(f"readings wait in the outbox: {waiting}")
-        with self._lock:
-            refusals = sorted(self._refusals.items())
-        for topic, reason in refusals:
-            problems.append(
-                f"broker refuses topic {topic} ({reason}): check the ACL for user "
-                f"{self.settings.mqtt.username or '(anonymous)'}; the readings stay in the outbox"
-            )
-        bdseq_problem = self.connection.bdseq_problem
-        if bdseq_problem:
-            problems.append(bdseq_problem)
-        return DeliveryHealth(counters=counters, problems=tuple(_problem(p) for p in problems))
+            refusals = tuple(sorted(self._refusals.items()))
+        connection = self.connection.stats()
+        return UplinkSnapshot(
+            address=self.settings.mqtt.address,
+            username=self.settings.mqtt.username,
+            outbox=self.outbox.stats(),
+            fallback=self.fallback.stats(),
+            connection=connection,
+            holding=connection.connected and not self.gate.ready,
+            waiting_for=self.connection.waiting_for(),
+            refusals=refusals,
+            unsendable=unsendable,
+            bdseq_problem=self.connection.bdseq_problem,
+        )
 
     # Delivery (called by the connection, from paho's thread).
 
@@ -418,22 +372,9 @@ class MqttPublisher:
 
     def _move_fallback_into_outbox(self) -> None:
         """Store readings held in memory durably, now that the outbox may work again."""
-        items = self.fallback.take_waiting()
-        if not items:
-            return
-        stored = []
-        try:
-            for item in items:
-                self.outbox.append_many(item.entries)
-                stored.append(item)
-        except (OutboxError, UnsendableReadingError):
-            self.fallback.put_back(items[len(stored) :])
-        self.fallback.moved(stored)
-        if stored:
-            log.info(
-                "moved %d reading(s) held in memory into the outbox",
-                sum(len(i.entries) for i in stored),
-            )
+        moved = self.fallback.move_into(self.outbox)
+        if moved:
+            log.info("moved %d reading(s) held in memory into the outbox", moved)
 
 
 def connection_for(
@@ -464,34 +405,3 @@ def connection_for(
         + FALLBACK_IN_FLIGHT
         + PAHO_WINDOW_MARGIN,
     )
-
-
-def _outbox_counters(stats: OutboxStats) -> dict[str, int]:
-    return {
-        "outbox.telemetry": stats.telemetry,
-        "outbox.events": stats.events,
-        "outbox.bytes": stats.used_bytes,
-        "outbox.max_bytes": stats.max_bytes,
-        "outbox.oldest_age_s": round(max(0.0, stats.oldest_age_s or 0.0)),
-        "outbox.in_flight": stats.in_flight_readings,
-        "outbox.appended": stats.appended,
-        "outbox.refused": stats.refused,
-        "outbox.acknowledged": stats.acknowledged,
-        "outbox.awaiting": stats.awaiting_readings,
-        "outbox.confirmed": stats.confirmed,
-        "outbox.resent": stats.resent,
-        "outbox.evicted.telemetry.size": stats.evicted_telemetry_size,
-        "outbox.evicted.telemetry.age": stats.evicted_telemetry_age,
-        "outbox.evicted.event.size": stats.evicted_event_size,
-        "outbox.evicted.event.age": stats.evicted_event_age,
-        "outbox.rejected": stats.rejected,
-        "outbox.refused_by_broker": stats.refused_by_broker,
-        "outbox.quarantined": stats.quarantined,
-        "outbox.available": int(stats.available),
-    }
-
-
-def _problem(text: str) -> str:
-    """A problem as the contract takes it: one line, at most 255 characters."""
-    text = _CONTROL.sub(" ", text)
-    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 1] + "…"
