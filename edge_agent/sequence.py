@@ -71,14 +71,19 @@ class SequenceCounter:
         """Return the next number (thread-safe; never raises once constructed).
 
         If the next block cannot be reserved (disk full, directory gone), numbering goes
-        on in memory and an error is logged: a reading with a number that may repeat
-        after a restart beats a lost card tap. Reserving is retried with every number.
+        on in memory from :func:`edge_agent.statefile.time_floor` (so no number repeats
+        after a restart) and an error is logged. Reserving is retried with every number.
         """
         with self._lock:
             if self._next >= self._mark:
                 try:
                     self._reserve()
                 except AgentError as exc:
+                    # Numbers above the stored mark might be handed out again after a
+                    # restart (from that mark), and a late receipt for the old reading
+                    # would then confirm the new one: continue from the clock instead,
+                    # above anything a later start can reach from the stored mark.
+                    self._next = max(self._next, time_floor())
                     self._complain(exc)
                 else:
                     self._trouble.reset()
@@ -89,7 +94,7 @@ class SequenceCounter:
     def _complain(self, exc: AgentError) -> None:
         self._trouble.log(
             logging.ERROR,
-            "%s; readings are still sent, but their sequence numbers may repeat after a restart",
+            "%s; readings are still sent, numbered from the clock until it can be saved",
             exc,
         )
 

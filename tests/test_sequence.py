@@ -102,16 +102,25 @@ def test_damaged_file_names_the_path(tmp_path: Path) -> None:
         SequenceCounter(tmp_path)
 
 
-def test_failure_to_reserve_later_keeps_numbering_and_says_so(
+def test_failure_to_reserve_later_numbers_from_the_clock_so_nothing_repeats(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     state = tmp_path / "state"
     counter = SequenceCounter(state, block=2)
     assert [counter.next(), counter.next()] == [0, 1]
-    # The directory vanishes under the agent (an unmounted disk): the mark cannot be saved.
-    (state / FILE_NAME).unlink()
-    state.rmdir()
+    # The mark (2) cannot be advanced: a folder where the temporary file would go.
+    blocker = state / f".{FILE_NAME}.tmp"
+    blocker.mkdir()
+    before = time.time_ns() // 1000
     with caplog.at_level(logging.ERROR):
-        assert [counter.next(), counter.next()] == [2, 3]
-    assert "readings are still sent" in caplog.text
+        in_memory = [counter.next() for _ in range(5)]
+    assert before <= in_memory[0]
+    assert in_memory == sorted(set(in_memory))
+    assert "readings are still sent, numbered from the clock" in caplog.text
     assert len(caplog.records) == 1  # not one error per reading
+    # Restarted with the disk fixed: it continues from the stored mark, and none of the
+    # numbers handed out from memory comes again (a late receipt must not match).
+    blocker.rmdir()
+    restarted = SequenceCounter(state, block=2)
+    again = {restarted.next() for _ in range(10)}
+    assert again.isdisjoint({0, 1, *in_memory})
