@@ -33,20 +33,15 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge_agent.uplink.delivery import ConnectionStats
 from edge_agent.uplink.gate import MQTT_RECEIVE_MAXIMUM
-from edge_agent.uplink.messages import parse_presence, parse_receipt
+from edge_agent.uplink.inbox import Inbox
 from edge_agent.uplink.pubacks import Pubacks
 from edge_agent.uplink.supervisor import Supervisor
 from pelangi.backoff import Backoff
-from pelangi.errors import PayloadError
-from pelangi.liveness import REBIRTH
 from pelangi.mqtt import make_client
 from pelangi.throttle import ThrottledLog
 from pelangi.topics import (
     collector_state_filter,
-    command_topic,
-    parse_collector_state_topic,
     status_topic,
-    stored_topic,
 )
 
 if TYPE_CHECKING:
@@ -105,8 +100,7 @@ class MqttConnection:
         self._max_in_flight = max_in_flight
         self._now_ns = now_ns
         self._status_topic = status_topic(birth_info.site, birth_info.gateway)
-        self._command_topic = command_topic(birth_info.site, birth_info.gateway, REBIRTH)
-        self._stored_topic = stored_topic(birth_info.site, birth_info.gateway)
+        self._inbox = Inbox(birth_info.site, birth_info.gateway, gate)
         self._cond = threading.Condition()
         # Under _cond.
         self._client: paho.Client | None = None
@@ -116,7 +110,7 @@ class MqttConnection:
         self._current_bdseq = 0
         self._settle_mid: int | None = None
         self._pubacks: Pubacks[ReasonCode] = Pubacks()  # current connection only
-        self._attempts = self._connections = self._births = self._receipts = 0
+        self._attempts = self._connections = self._births = 0
         self._supervisor = Supervisor(
             self,
             bdseq,
@@ -125,13 +119,12 @@ class MqttConnection:
         )
         self._unreachable = ThrottledLog(log, burst=1, interval_s=300.0)
         self._refusals = ThrottledLog(log, burst=5, interval_s=60.0)
-        self._bad_messages = ThrottledLog(log, burst=3, interval_s=300.0)
 
     # The publisher's side.
 
     def start(self, delivery: Delivery) -> None:
         """Start connecting in the background; ``delivery`` hears every answer. Returns at once."""
-        self._delivery = delivery
+        self._delivery = self._inbox.delivery = delivery
         log.info("connecting to mqtt %s as %s", self.settings.address, self.client_id)
         self._supervisor.start()
 
@@ -167,7 +160,7 @@ class MqttConnection:
                 connections=self._connections,
                 births=self._births,
                 bdseq=self._current_bdseq,
-                receipts=self._receipts,
+                receipts=self._inbox.receipts,
                 receipt_mode=self.gate.receipt_mode,
             )
 
@@ -324,8 +317,8 @@ class MqttConnection:
         # Commands before the birth (a collector may answer the birth with a command);
         # the SUBACK of the last subscription says every retained presence has arrived.
         client.subscribe(PRESENCE_FILTER, qos=PRESENCE_QOS)
-        client.subscribe(self._stored_topic, qos=QOS)
-        _, mid = client.subscribe(self._command_topic, qos=QOS)
+        client.subscribe(self._inbox.stored_topic, qos=QOS)
+        _, mid = client.subscribe(self._inbox.command_topic, qos=QOS)
         with self._cond:
             self._settle_mid = mid
         self._publish_birth(client, "connect")
@@ -346,7 +339,7 @@ class MqttConnection:
                 self.settings.address,
                 ", ".join(refused),
                 PRESENCE_FILTER,
-                self._stored_topic,
+                self._inbox.stored_topic,
             )
         with self._cond:
             settled = mid == self._settle_mid
@@ -359,33 +352,14 @@ class MqttConnection:
         _userdata: Any,  # noqa: ANN401 - paho's signature
         message: paho.MQTTMessage,
     ) -> None:
-        topic = message.topic
-        if topic == self._command_topic:
-            log.info("a rebirth was requested on %s", topic)
+        rebirth = self._inbox.handle(
+            message.topic,
+            bytes(message.payload),
+            getattr(message, "properties", None),
+            retained=message.retain,
+        )
+        if rebirth:
             self._publish_birth(client, "rebirth")
-            return
-        payload = bytes(message.payload)
-        try:
-            if topic == self._stored_topic:
-                receipt = parse_receipt(payload)
-                with self._cond:
-                    self._receipts += 1
-                if self._delivery is not None:
-                    self._delivery.stored(receipt)
-                return
-            collector = parse_collector_state_topic(topic)
-            if collector is None:
-                return
-            self.gate.presence(
-                parse_presence(
-                    collector,
-                    payload,
-                    getattr(message, "properties", None),
-                    retained=message.retain,
-                )
-            )
-        except PayloadError as exc:
-            self._bad_messages.log(logging.WARNING, "ignored a message on %s: %s", topic, exc)
 
     def _on_disconnect(
         self,
