@@ -127,16 +127,18 @@ class MqttPublisher:
         *,
         time_signal: TimeSignal | None = None,
         rewrite: Rewrite | None = None,
+        wall_ns: Callable[[], int] = time.time_ns,
     ) -> Self:
         """The one place the uplink is assembled: outbox, fallback, gate, connection.
 
         ``time_signal`` hears the collectors' clocks (see :class:`SendGate`); ``rewrite``
-        see :meth:`__init__`. Opening the outbox never raises for disk trouble (see
-        :meth:`Outbox.open`).
+        see :meth:`__init__`; ``wall_ns`` is the clock the outbox judges readings' ages
+        by (the corrected clock, when the gateway's own is wrong). Opening the outbox
+        never raises for disk trouble (see :meth:`Outbox.open`).
         """
         return cls(
             settings,
-            outbox=Outbox.open(settings.outbox_path, settings.outbox),
+            outbox=Outbox.open(settings.outbox_path, settings.outbox, wall_ns=wall_ns),
             connection=connection_for(settings, time_signal=time_signal),
             fallback=Fallback(settings.fallback_max_readings, settings.outbox.confirm_timeout_s),
             rewrite=rewrite,
