@@ -25,10 +25,12 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import pytest
+import yaml
 
 from sandbox.card_frames import card_uid, rdm6300_frame
 from sandbox.deployment import Deployment, DeploymentSettings, Reader
 from sandbox.probes import ReadingSubscriber
+from sandbox.processes import ChildProcess, venv_program
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty
 from sandbox.waiting import wait_until
 
@@ -96,7 +98,9 @@ class Site:
         )
 
 
-def _deployment(work: Path, broker: Mosquitto, influx: InfluxDB, pty: SerialPty) -> Site:
+def _deployment(
+    work: Path, broker: Mosquitto, influx: InfluxDB, pty: SerialPty, **collector: str
+) -> Site:
     database = f"lossless_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     deployment = Deployment(
         work / "deployment",
@@ -111,8 +115,10 @@ def _deployment(work: Path, broker: Mosquitto, influx: InfluxDB, pty: SerialPty)
                 **AGENT_OPTIONS,
                 "mqtt": {"host": broker.host, "port": broker.port, "reconnect_max_s": 1},
             },
+            collector_id=collector.pop("collector_id", "collector-1"),
             collector_extra={
                 "mqtt": {"host": broker.host, "port": broker.port, "reconnect_max_s": 1},
+                **collector,
             },
         ),
     )
@@ -253,3 +259,41 @@ def tap_paced(pty: SerialPty, data: list[str], per_s: float) -> None:
         pause = started + (n + 1) / per_s - time.monotonic()
         if pause > 0:
             time.sleep(pause)
+
+
+def test_a_shared_subscription_member_that_never_returns_costs_no_tap(
+    tmp_path: Path, influxdb: InfluxDB, pty: SerialPty, log_book: LogBook
+) -> None:
+    """Mosquitto keeps a dead member's share queued for it; receipts send it elsewhere.
+
+    Two collectors share the subscription; c2 is killed for good. Messages the broker
+    routes to c2's session wait there (Mosquitto does not fail a share over), so without
+    receipts those taps would wait for c2 forever. Unconfirmed, they go out again after
+    the confirm timeout, and any member that stores them (c1) confirms them.
+    """
+    broker = Mosquitto(tmp_path / "mosquitto")
+    site = _deployment(tmp_path, broker, influxdb, pty, collector_id="c1", share_group="pelangi")
+    second = site.deployment.collector_config() | {"collector_id": "c2"}
+    config = tmp_path / "collector-c2.yaml"
+    config.write_text(yaml.safe_dump(second), encoding="utf-8")
+    c2 = ChildProcess(
+        [venv_program("pelangi-collector"), "run", "--config", config],
+        log_path=tmp_path / "collector-c2.log",
+        name="pelangi-collector c2",
+    )
+    with broker, _run(site, broker, log_book), c2:
+        remove = log_book.add(c2.name, c2)
+        wait_until(
+            lambda: broker.has_subscribed("pelangi-collector-c2"),
+            timeout=TIMEOUT,
+            what="c2 has joined the shared subscription",
+        )
+        first = cards(0, 10)
+        tap(pty, first)
+        site.wait_stored(first)
+        site.wait_receipt_mode()
+        c2.kill()  # its session stays: the broker queues c2's share for it
+        later = cards(100, 100)
+        tap_paced(pty, later, 50.0)  # one message per tap or so: both members get some
+        site.wait_stored(first + later)
+        remove()
