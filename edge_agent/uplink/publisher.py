@@ -45,8 +45,11 @@ from pelangi.throttle import ThrottledLog
 from pelangi.topics import ReadingTopic
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from edge_agent.config import AgentSettings
     from edge_agent.outbox import OutboxBatch, OutboxStats
+    from edge_agent.timebase import ClockStatus
     from pelangi.payloads import Envelope
 
 log = logging.getLogger(__name__)
@@ -103,20 +106,37 @@ class MqttPublisher:
         self._refused_log = ThrottledLog(log, burst=1, interval_s=300.0)
         self._next_fallback_move = 0.0
         self._ready_seen = 0
+        self.time_signal: Callable[[int, int, int], None] | None = None
+        self.rewrite: Callable[[bytes, int], bytes] | None = None
 
     @classmethod
-    def build(cls, settings: AgentSettings) -> Self:
+    def build(
+        cls,
+        settings: AgentSettings,
+        *,
+        time_signal: Callable[[int, int, int], None] | None = None,
+        rewrite: Callable[[bytes, int], bytes] | None = None,
+        clock_status: Callable[[], ClockStatus] | None = None,
+    ) -> Self:
         """The one place the uplink is assembled: outbox, fallback, presence, connection.
 
-        Opening the outbox never raises for disk trouble (see :meth:`Outbox.open`).
+        ``time_signal(reference_ns, local_wall_ns, local_mono_ns)`` is to be told of every
+        fresh collector presence; ``rewrite(body, mono_ns)`` corrects a provisional
+        reading before it is sent; ``clock_status`` feeds the birth's clock fields (see
+        :mod:`edge_agent.timebase`). Opening the outbox never raises for disk trouble
+        (see :meth:`Outbox.open`).
         """
-        connection = connection_for(settings)
-        return cls(
+        connection = connection_for(settings, clock_status=clock_status)
+        publisher = cls(
             settings,
             outbox=Outbox.open(settings.outbox_path, settings.outbox),
             connection=connection,
             fallback=Fallback(settings.fallback_max_readings),
         )
+        # Stored for the uplink's wiring (presence -> time_signal, payload(rewrite)).
+        publisher.time_signal = time_signal
+        publisher.rewrite = rewrite
+        return publisher
 
     # ReadingSink.
 
@@ -126,14 +146,18 @@ class MqttPublisher:
         self.connection.start(self)
         self._thread.start()
 
-    def submit(self, envelope: Envelope) -> None:
+    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
         """Store ``envelope``'s readings durably (or, if the outbox cannot, in memory).
 
+        ``mono_ns``: per reading, the monotonic time of a provisional one (kept with it).
         Returns once they are committed; never raises for disk or network trouble.
         """
+        monos = mono_ns or (None,) * len(envelope.readings)
         entries = [
-            OutboxEntry(envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq)
-            for r in envelope.readings
+            OutboxEntry(
+                envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq, mono
+            )
+            for r, mono in zip(envelope.readings, monos, strict=True)
         ]
         try:
             self.outbox.append_many(entries)
@@ -379,7 +403,10 @@ class MqttPublisher:
 
 
 def connection_for(
-    settings: AgentSettings, connection_class: type[MqttConnection] = MqttConnection
+    settings: AgentSettings,
+    connection_class: type[MqttConnection] = MqttConnection,
+    *,
+    clock_status: Callable[[], ClockStatus] | None = None,
 ) -> MqttConnection:
     """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, presence)."""
     return connection_class(
@@ -391,6 +418,7 @@ def connection_for(
             agent_version=agent_version(),
             devices=tuple(settings.device_ids),
             heartbeat_s=settings.heartbeat_s,
+            clock_status=clock_status,
         ),
         bdseq=BirthDeathCounter(settings.state_dir),
         presence=Presence(settings.primary),
