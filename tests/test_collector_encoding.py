@@ -159,9 +159,7 @@ _cards = st.builds(
     bits=st.sampled_from([24, 32]),
 )
 _readings: st.SearchStrategy[Reading] = st.one_of(
-    st.builds(
-        CardRead, seq=_seqs, ts=_timestamps, card=_cards, clock_corrected=st.booleans()
-    ),
+    st.builds(CardRead, seq=_seqs, ts=_timestamps, card=_cards, clock_corrected=st.booleans()),
     st.builds(
         InterfaceReading,
         seq=_seqs,
