@@ -64,11 +64,15 @@ class LineEncoder:
             readings: which of its readings to encode (default: all of them), e.g. those
                 :meth:`collector.plausibility.TimeWindow.split` kept.
         """
-        suffix = ",historical=true " if envelope.historical else " "
+        # Field order as reading_to_point writes them: seq, historical, clock_corrected.
+        plain = ",historical=true" if envelope.historical else ""
+        corrected = plain + ",clock_corrected=true "
+        plain += " "
         lines: list[str] = []
         refused: list[Refusal] = []
         site, gateway, device = envelope.site, envelope.gateway, envelope.device
         for reading in envelope.readings if readings is None else readings:
+            suffix = corrected if reading.clock_corrected else plain
             # The contract allows timestamps up to 2**63 - 1, InfluxDB two less.
             if type(reading) is CardRead and reading.ts <= MAX_TIME_NS:
                 prefix = self._prefix(CARD_READ, device, gateway, site)

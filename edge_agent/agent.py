@@ -19,6 +19,9 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Final
 
+from edge_agent import ntp
+from edge_agent.clock import DeviceClock
+from edge_agent.clockanchor import AnchorFile
 from edge_agent.config import HEALTH_DEVICE
 from edge_agent.doors.service import DoorService
 from edge_agent.emitter import Emitter
@@ -26,6 +29,7 @@ from edge_agent.health import HealthSampler
 from edge_agent.readers.service import ReaderService
 from edge_agent.sequence import SequenceCounter
 from edge_agent.snmp.service import SwitchService
+from edge_agent.timebase import TimeBase
 from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.payloads import AgentHealth
 
@@ -59,7 +63,24 @@ class Agent:
         """
         self.settings = settings
         self.sequence = SequenceCounter(settings.state_dir)  # first: fail before building more
-        self.sink = sink or MqttPublisher.build(settings)
+        self.anchor_file = AnchorFile(settings.state_dir)
+        self.timebase = TimeBase(
+            settings.clock_tolerance_s,
+            boot_id=self.anchor_file.boot_id,
+            anchor=self.anchor_file.load(),
+            on_anchor=self.anchor_file.save,
+            synchronized=ntp.synchronized,
+        )
+        self.sink = sink or MqttPublisher.build(
+            settings,
+            time_signal=self.timebase.observe_signal,
+            rewrite=self.timebase.correct,
+            clock_status=self.timebase.status,
+            clock_known=lambda: self.timebase.known,
+            # Ages in the outbox by the corrected clock: a reading stamped right by a gateway
+            # whose own clock is a year ahead is not a year old.
+            wall_ns=lambda: self.timebase.now_ns()[0],
+        )
         try:
             self._build(settings)
         except BaseException:
@@ -72,6 +93,7 @@ class Agent:
             gateway=settings.gateway,
             sink=self.sink,
             next_seq=self.sequence.next,
+            clock_factory=lambda: DeviceClock(self.timebase.stamp),
         )
         self.readers = ReaderService(settings.readers, self.emitter)
         self.doors = DoorService(
@@ -118,6 +140,15 @@ class Agent:
         counters.update(self.readers.counters)
         counters.update(self.doors.counters)
         counters.update(self.switches.counters)
+        clock = self.timebase.status()
+        counters["clock.correcting"] = int(clock.correcting)
+        counters["clock.known"] = int(clock.offset_ms is not None)
+        problems = [*delivery.problems]
+        if clock.correcting and clock.offset_ms is not None:
+            # Second: a problem of delivery may say why readings are held back.
+            problems.insert(min(1, len(problems)), _clock_problem(clock.offset_ms))
+        if self.anchor_file.problem:
+            problems.append(self.anchor_file.problem)
         names = {_counter_name(name): value for name, value in counters.items()}
         self.emitter.emit(
             HEALTH_DEVICE,
@@ -130,7 +161,9 @@ class Agent:
                     disk_free_bytes=sample.disk_free_bytes,
                     uptime_s=sample.uptime_s,
                     counters=dict(list(names.items())[:MAX_COUNTERS]),
-                    problems=delivery.problems[:MAX_PROBLEMS],
+                    problems=tuple(problems[:MAX_PROBLEMS]),
+                    clock_offset_ms=clock.offset_ms,
+                    ntp_synchronized=clock.synchronized,
                 )
             ],
         )
@@ -148,6 +181,14 @@ class Agent:
         self.doors.stop()
         self.switches.stop()
         self.sink.close(SINK_CLOSE_TIMEOUT_S)
+
+
+def _clock_problem(offset_ms: int) -> str:
+    side = "behind" if offset_ms > 0 else "ahead of"
+    return (
+        f"the gateway's clock is {abs(offset_ms) / 1000:.1f} s {side} the collectors': "
+        "readings are stamped with the collectors' time (clock_corrected); check NTP"
+    )
 
 
 def _counter_name(name: str) -> str:

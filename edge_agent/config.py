@@ -61,6 +61,12 @@ class AgentSettings(StrictModel):
         description="readings held in memory while the outbox cannot store (disk full); "
         "beyond this the oldest are dropped, telemetry first",
     )
+    clock_tolerance_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=2.0,
+        description="beyond this offset from the collectors' time (seconds), readings are "
+        "stamped with the collectors' time and marked clock_corrected; back below half of "
+        "it, with the gateway's own clock again",
+    )
     log_level: LogLevel = "info"
 
     @property

@@ -4,6 +4,11 @@ Every driver (card readers, doors, switches, the agent's own health) hands its r
 to one :class:`Emitter`, which stamps each with the agent's next sequence number and its
 device's next timestamp (strictly increasing per device, see :mod:`edge_agent.clock`),
 wraps them in one envelope per call and submits it to the sink.
+
+The clocks take their time from the gateway's time base (:mod:`edge_agent.timebase`):
+a reading stamped with the collectors' time instead of the gateway's own clock is marked
+``clock_corrected``; a provisional one (stamped before any time signal) goes to the sink
+with its monotonic time, so it can be corrected before it is sent.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from edge_agent.sink import ReadingSink
+    from edge_agent.timebase import Stamp
     from pelangi.payloads import AnyReading
 
 
@@ -58,7 +64,11 @@ class Emitter:
             clock = self._clocks.get(device)
             if clock is None:
                 clock = self._clocks[device] = self._clock_factory()
-            readings = tuple(make(self._next_seq(), clock.next_ns()) for make in factories)
+            stamps = [(self._next_seq(), clock.next()) for _ in factories]
+        readings = tuple(
+            _stamped(make, seq, stamp) for make, (seq, stamp) in zip(factories, stamps, strict=True)
+        )
+        mono_ns = tuple(stamp.mono_ns for _, stamp in stamps)
         envelope = Envelope(
             v=SCHEMA_VERSION,
             site=self.site,
@@ -66,5 +76,17 @@ class Emitter:
             device=device,
             readings=readings,
         )
-        self._sink.submit(envelope)
+        if any(mono is not None for mono in mono_ns):
+            self._sink.submit(envelope, mono_ns)
+        else:
+            self._sink.submit(envelope)
         return envelope
+
+
+def _stamped(make: ReadingFactory, seq: int, stamp: Stamp) -> AnyReading:
+    reading = make(seq, stamp.ts)
+    if stamp.corrected:
+        # The factories are the drivers' and know nothing of clocks; the flag is a plain
+        # bool, so a copy without validation cannot make the reading invalid.
+        reading = reading.model_copy(update={"clock_corrected": True})
+    return reading

@@ -31,10 +31,14 @@ class ReadingSink(Protocol):
         """Begin delivering in the background (connect); returns at once."""
         ...
 
-    def submit(self, envelope: Envelope) -> None:
+    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
         """Take ``envelope`` for delivery; returns promptly, never raises for transport trouble.
 
-        May be called from several reader threads at once.
+        ``mono_ns``, if given, holds per reading the monotonic time (ns) of a provisional
+        reading (stamped before the gateway knew its clock's offset; see
+        :mod:`edge_agent.timebase`), None for the others: the sink keeps it with the
+        reading, so its ``ts`` can be corrected before it is sent. May be called from
+        several reader threads at once.
         """
         ...
 

@@ -31,6 +31,10 @@ REBIRTH: Final = "rebirth"
 """The command name a collector sends to ask for a new birth message."""
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class GatewayStatus(BaseModel):
     """A gateway's birth (online) or death (offline) certificate."""
 
@@ -45,6 +49,17 @@ class GatewayStatus(BaseModel):
     agent_version: Annotated[Text, Field(max_length=64)] | None = None
     devices: tuple[Ident, ...] = Field(default=(), max_length=1024)
     heartbeat_s: Annotated[float, Field(gt=0)] | None = None
+    # Left out when unknown (and in deaths), so collectors from before them accept births.
+    clock_offset_ms: Annotated[int, Field(gt=-(2**63), lt=2**63)] | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="collectors' time minus the gateway's clock (ms); None before a signal",
+    )
+    ntp_synchronized: bool | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="whether the kernel says NTP keeps the clock; None if it cannot tell",
+    )
 
 
 class CollectorState(BaseModel):

@@ -17,6 +17,8 @@ Rules the contract fixes:
   readings never share a series and a timestamp (and a redelivered reading overwrites
   itself in InfluxDB).
 - ``seq`` is the agent's own counter, increasing across all its devices and restarts.
+- ``clock_corrected`` (only present when true) says ``ts`` was taken from the
+  collectors' time because the gateway's own clock was found to be far off.
 - Site, gateway and device repeat what the topic says; the collector rejects a message
   whose payload disagrees with its topic (``topic_mismatch``).
 """
@@ -54,11 +56,26 @@ RateDiscard = Literal[
 CounterName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.]{1,64}$")]
 
 
+def _is_false(value: object) -> bool:
+    return value is False
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class _ReadingBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seq: Sequence
     ts: TimestampNs
+    # Left out of the JSON when false, so a reading with a good clock is byte for byte
+    # what it was before this field existed, and collectors from before it accept it.
+    clock_corrected: bool = Field(
+        default=False,
+        exclude_if=_is_false,
+        description="ts comes from the collectors' time, not the gateway's own (wrong) clock",
+    )
 
 
 class CardRead(_ReadingBase):
@@ -130,6 +147,17 @@ class AgentHealth(_ReadingBase):
     )
     problems: tuple[Text, ...] = Field(
         default=(), max_length=16, description="what is wrong right now, in words"
+    )
+    # Left out when unknown, so collectors from before these fields accept the reading.
+    clock_offset_ms: Annotated[int, Field(gt=-(2**63), lt=2**63)] | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="collectors' time minus the gateway's clock (ms); None before a signal",
+    )
+    ntp_synchronized: bool | None = Field(
+        default=None,
+        exclude_if=_is_none,
+        description="whether the kernel says NTP keeps the clock; None if it cannot tell",
     )
 
 

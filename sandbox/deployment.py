@@ -11,9 +11,12 @@ imports it.
 
 from __future__ import annotations
 
+import glob
+import os
 import subprocess
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import yaml
 
@@ -25,11 +28,48 @@ from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from pathlib import Path
     from types import TracebackType
 
     from pelangi.logs import LogLevel
     from sandbox.servers import InfluxDB, Mosquitto, SerialPty
+
+
+FAKETIME_LIB_GLOB: Final = "/usr/lib/*-linux-gnu/faketime/libfaketimeMT.so.1"
+"""Where Debian's libfaketime puts its multi-threaded library (the agent runs threads)."""
+
+
+def faketime_env(offset: str) -> dict[str, str]:
+    """Environment variables that give a child process a wrong wall clock, e.g. ``"-365d"``.
+
+    libfaketime (Debian ``faketime``) is preloaded with ``FAKETIME=offset``; the monotonic
+    clock stays real (``FAKETIME_DONT_FAKE_MONOTONIC``), as on a gateway whose battery-less
+    clock is wrong. Add them to the child's environment.
+
+    Raises:
+        SandboxError: libfaketime is not installed.
+    """
+    return {
+        "LD_PRELOAD": str(_faketime_library()),
+        "FAKETIME": offset,
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+
+
+def _faketime_library() -> Path:
+    try:
+        listed = subprocess.run(
+            ["dpkg", "-L", "libfaketime"], capture_output=True, text=True, check=False, timeout=10
+        ).stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        listed = []
+    found = [p for p in listed if p.endswith("/libfaketimeMT.so.1")]
+    found += sorted(glob.glob(FAKETIME_LIB_GLOB))  # noqa: PTH207 - a glob over absolute paths
+    if not found:
+        raise SandboxError(
+            "libfaketime is not installed: expected libfaketimeMT.so.1 (Debian package "
+            "faketime); run scripts/install-debian-packages"
+        )
+    return Path(found[0])
 
 
 @dataclass(frozen=True)
@@ -52,6 +92,8 @@ class DeploymentSettings:
     batch_max_delay_ms: int = 100
     log_level: LogLevel = "info"
     agent_extra: dict[str, Any] = field(default_factory=dict)
+    agent_env: dict[str, str] = field(default_factory=dict)
+    """Added to the agent's environment, e.g. :func:`faketime_env` for a wrong clock."""
     collector_extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +131,7 @@ class Deployment:
             [venv_program("pelangi-agent"), "run", "--config", self.agent_config_path],
             log_path=workdir / "agent.log",
             name="pelangi-agent",
+            env=os.environ | self.settings.agent_env if self.settings.agent_env else None,
         )
         self.collector = ChildProcess(
             [venv_program("pelangi-collector"), "run", "--config", self.collector_config_path],

@@ -12,6 +12,7 @@ from edge_agent.emitter import Emitter
 from edge_agent.readers.reader import CardReader
 from edge_agent.readers.settings import ReaderSettings
 from edge_agent.sink import DeliveryHealth
+from edge_agent.timebase import Stamp
 from pelangi.payloads import Envelope, decode, encode
 from sandbox.card_frames import LINE_NOISE, rdm6300_frame
 
@@ -26,12 +27,14 @@ class ListSink:
 
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
+        self.mono_ns: list[tuple[int | None, ...] | None] = []
 
     def start(self) -> None:
         """Nothing to connect."""
 
-    def submit(self, envelope: Envelope) -> None:
+    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
         self.envelopes.append(envelope)
+        self.mono_ns.append(mono_ns)
 
     def close(self, timeout: float) -> None:
         del timeout
@@ -144,7 +147,7 @@ def test_good_frames_still_flow_between_bad_ones(card_reader: CardReader, sink: 
 
 def test_device_clock_never_repeats_or_goes_back() -> None:
     readings = iter([5, 5, 4, 10, 10])
-    clock = DeviceClock(lambda: next(readings))
+    clock = DeviceClock(lambda: Stamp(next(readings)))
     assert [clock.next_ns() for _ in range(5)] == [5, 6, 7, 10, 11]
 
 

@@ -70,6 +70,16 @@ READINGS: list[Reading] = [
     PortChange(seq=7, ts=NOW + 6, if_index=1, port="Gi1", previous="up", current="down"),
     Reachability(seq=8, ts=NOW + 7, reachable=False, detail="timeout"),
     AgentHealth(seq=9, ts=NOW + 8, uptime_s=12.0, counters={"a.b": 1}, problems=("disk",)),
+    CardRead(seq=10, ts=NOW + 9, card=em4100(bytes.fromhex("01001293D8")), clock_corrected=True),
+    InterfaceReading(seq=11, ts=NOW + 10, if_index=4, port="y", clock_corrected=True),
+    AgentHealth(
+        seq=12,
+        ts=NOW + 11,
+        uptime_s=1.0,
+        clock_offset_ms=-86_400_000,
+        ntp_synchronized=False,
+        clock_corrected=True,
+    ),
 ]
 
 
@@ -79,6 +89,17 @@ def test_fast_lines_equal_the_reference_encoding_for_every_kind(*, historical: b
     lines, refused = LineEncoder().encode(env)
     assert refused == []
     assert lines == [slow_line(env, reading) for reading in env.readings]
+
+
+@pytest.mark.parametrize("historical", [False, True])
+def test_clock_corrected_is_written_only_on_corrected_readings(*, historical: bool) -> None:
+    env = envelope(*READINGS, historical=historical)
+    lines, _ = LineEncoder().encode(env)
+    marked = [r.seq for r, line in zip(READINGS, lines, strict=True) if "clock_corrected" in line]
+    assert marked == [10, 11, 12]
+    health = lines[-1]
+    assert "clock_offset_ms=-86400000i" in health
+    assert "ntp_synchronized=false" in health
 
 
 def test_a_port_name_with_a_backslash_is_refused_alone() -> None:
@@ -138,7 +159,7 @@ _cards = st.builds(
     bits=st.sampled_from([24, 32]),
 )
 _readings: st.SearchStrategy[Reading] = st.one_of(
-    st.builds(CardRead, seq=_seqs, ts=_timestamps, card=_cards),
+    st.builds(CardRead, seq=_seqs, ts=_timestamps, card=_cards, clock_corrected=st.booleans()),
     st.builds(
         InterfaceReading,
         seq=_seqs,
@@ -156,6 +177,7 @@ _readings: st.SearchStrategy[Reading] = st.one_of(
         in_discards_ps=_rates,
         out_discards_ps=_rates,
         discarded=_discards,
+        clock_corrected=st.booleans(),
     ),
     st.builds(
         DoorReading,
@@ -184,6 +206,9 @@ _readings: st.SearchStrategy[Reading] = st.one_of(
         rss_bytes=st.none() | st.integers(min_value=0, max_value=2**64),
         counters=st.dictionaries(st.sampled_from(["a", "b.c", "outbox.x_1"]), _seqs, max_size=3),
         problems=st.lists(_texts, max_size=2).map(tuple),
+        clock_offset_ms=st.none() | st.integers(min_value=-(2**62), max_value=2**62),
+        ntp_synchronized=st.none() | st.booleans(),
+        clock_corrected=st.booleans(),
     ),
 )
 

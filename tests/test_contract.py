@@ -86,6 +86,17 @@ def test_envelope_round_trip() -> None:
     assert decode(encode(envelope), envelope.topic) == envelope
 
 
+def test_clock_corrected_travels_only_when_true() -> None:
+    envelope = _envelope()
+    payload = encode(envelope)
+    assert b"clock_corrected" not in payload  # byte for byte what older agents sent
+    marked = envelope.readings[0].model_copy(update={"clock_corrected": True})
+    corrected = _envelope(readings=(marked,))
+    assert b'"clock_corrected":true' in encode(corrected)
+    assert decode(encode(corrected)).readings[0].clock_corrected
+    assert not decode(payload).readings[0].clock_corrected
+
+
 def test_card_identity_derives_the_printed_forms() -> None:
     card = em4100(bytes.fromhex("01001293D8"))
     assert card.uid == "001293D8"

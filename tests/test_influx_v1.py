@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from collector.config import InfluxV1Settings, RetentionSettings
+from collector.encoding import LineEncoder
 from collector.errors import DatabaseNotFound, PointsRejected, StorageUnavailable
 from collector.storage.influx_v1 import InfluxV1Writer
 from collector.storage.setup_v1 import ROLLUPS, RetentionPolicy, continuous_queries
+from pelangi.card import em4100
+from pelangi.payloads import SCHEMA_VERSION, AgentHealth, CardRead, Envelope, decode, encode
 from sandbox.servers import LOOPBACK, free_port
 
 if TYPE_CHECKING:
@@ -34,6 +37,34 @@ def test_writes_lines_and_pings(writer: InfluxV1Writer, influxdb: InfluxDB, infl
     rows = influxdb.query("SELECT * FROM m", db=influx_db)
     assert [(row["t"], row["f"], row["time"]) for row in rows] == [("a", 1, 1000), ("b", 2, 2000)]
     assert writer.ping().startswith("1.")
+
+
+def test_clock_corrected_readings_are_stored_marked_and_others_unmarked(
+    writer: InfluxV1Writer, influxdb: InfluxDB, influx_db: str
+) -> None:
+    now = time.time_ns()
+    card = em4100(bytes.fromhex("01001293D8"))
+    readings = (
+        CardRead(seq=1, ts=now, card=card),
+        CardRead(seq=2, ts=now + 1, card=card, clock_corrected=True),
+        AgentHealth(
+            seq=3,
+            ts=now + 2,
+            uptime_s=1.0,
+            clock_offset_ms=-86_400_000,
+            ntp_synchronized=False,
+            clock_corrected=True,
+        ),
+    )
+    envelope = Envelope(v=SCHEMA_VERSION, site="s", gateway="g", device="d", readings=readings)
+    lines, refused = LineEncoder().encode(decode(encode(envelope)))  # as the collector would
+    assert refused == []
+    writer.write(lines)
+    cards = influxdb.query("SELECT seq, clock_corrected FROM card_read", db=influx_db)
+    assert [(row["seq"], row["clock_corrected"]) for row in cards] == [(1, None), (2, True)]
+    (health,) = influxdb.query("SELECT * FROM agent_health", db=influx_db)
+    assert (health["clock_offset_ms"], health["ntp_synchronized"]) == (-86_400_000, False)
+    assert health["clock_corrected"] is True
 
 
 def test_gzip_and_retention_policy(influxdb: InfluxDB, influx_db: str) -> None:

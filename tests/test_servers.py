@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ import pytest
 import serial
 
 from sandbox.card_frames import card_printed, card_uid, hold_card, rdm6300_frame
+from sandbox.deployment import faketime_env
 from sandbox.processes import SandboxError, ServerError, find_program
 from sandbox.servers import InfluxDB, InfluxQueryError, Mosquitto, free_port
 from sandbox.waiting import wait_until
@@ -257,3 +259,16 @@ def test_several_ptys_side_by_side(make_pty: Callable[[str], SerialPty]) -> None
         two.write(b"two")
         assert (port_one.read(3), port_two.read(3)) == (b"one", b"two")
         assert one.log_path != two.log_path
+
+
+def test_faketime_sets_the_wall_clock_back_a_year_and_leaves_monotonic_alone() -> None:
+    env = os.environ | faketime_env("-365d")
+    script = "import time; print(time.time(), time.monotonic())"
+    wall_before, mono_before = time.time(), time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    mono_after = time.monotonic()
+    wall, mono = (float(x) for x in result.stdout.split())
+    assert abs((wall_before - wall) - 365 * 86_400) < 60
+    assert mono_before <= mono <= mono_after

@@ -16,6 +16,7 @@ seq            field  the agent's sequence number (int)
 w26_facility   field  Wiegand-26 facility code of the low 24 bits (int)
 w26_card       field  Wiegand-26 card number of the low 24 bits (int)
 historical     field  ``true`` only when replayed from the agent's outbox
+clock_corrected field ``true`` only when the agent took ``ts`` from the collectors' time
 time                  the reading's own ``ts`` (ns, UTC)
 =============  =====  ==========================================================
 
@@ -30,6 +31,11 @@ It describes the delivery, not the card read; keeping it off live points keeps t
 small, and ``WHERE historical = true`` still finds every replayed reading. If a reading
 arrives live and later again as a replay, InfluxDB merges the fields and the point ends
 up marked historical, which is what a technician investigating a replay wants to see.
+
+``clock_corrected`` (every measurement) is written only when true, for the same reasons:
+the gateway's own clock was far off, so the agent stamped the reading with the time it
+learnt from the collectors' presence messages. It is part of the reading, not the
+delivery: a re-send of the same reading carries the same ``ts`` and the same flag.
 """
 
 from __future__ import annotations
@@ -81,6 +87,8 @@ def reading_to_point(envelope: Envelope, reading: Reading) -> Point:
     fields["seq"] = reading.seq
     if envelope.historical:
         fields["historical"] = True
+    if reading.clock_corrected:
+        fields["clock_corrected"] = True
     return Point(measurement, tags | extra_tags, fields, reading.ts)
 
 
@@ -141,6 +149,8 @@ def _health_fields(reading: AgentHealth) -> dict[str, FieldValue]:
         "rss_bytes": reading.rss_bytes,
         "disk_free_bytes": reading.disk_free_bytes,
         "problems": "; ".join(reading.problems) or None,
+        "clock_offset_ms": reading.clock_offset_ms,
+        "ntp_synchronized": reading.ntp_synchronized,
     }
     fields: dict[str, FieldValue] = {"uptime_s": reading.uptime_s}
     fields |= {key: value for key, value in optional.items() if value is not None}

@@ -25,7 +25,10 @@ from edge_agent.statefile import replace_atomically, time_floor
 from pelangi.liveness import GatewayStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
+
+    from edge_agent.timebase import ClockStatus
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,12 @@ class BirthInfo:
     agent_version: str
     devices: tuple[str, ...]
     heartbeat_s: float
+    clock_status: Callable[[], ClockStatus] | None = None
+    """The gateway's clock as the birth reports it (:meth:`edge_agent.timebase.TimeBase.status`)."""
 
     def birth(self, bdseq: int, ts: int) -> GatewayStatus:
         """The birth certificate of connection ``bdseq`` (also the heartbeat, fresh ``ts``)."""
+        clock = self.clock_status() if self.clock_status is not None else None
         return GatewayStatus(
             site=self.site,
             gateway=self.gateway,
@@ -63,6 +69,8 @@ class BirthInfo:
             agent_version=self.agent_version[:64],
             devices=self.devices[:MAX_DEVICES_LISTED],
             heartbeat_s=self.heartbeat_s,
+            clock_offset_ms=clock.offset_ms if clock is not None else None,
+            ntp_synchronized=clock.synchronized if clock is not None else None,
         )
 
     def death(self, bdseq: int, ts: int) -> GatewayStatus:

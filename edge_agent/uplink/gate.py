@@ -5,6 +5,14 @@ when the retained presence states have all arrived, every presence message and w
 connection ends; the publisher waits on it (:meth:`SendGate.wait_ready`). The gate also
 keeps receipt mode (:mod:`edge_agent.uplink.presence`) and remembers it on disk
 (:class:`edge_agent.uplink.memory.ReceiptMemory`). Thread-safe; no network IO.
+
+In receipt mode the gate also waits, once per boot, until the gateway's clock has been
+checked against a collector's (``clock_known``: a fresh presence message was a time
+signal, :mod:`edge_agent.timebase`): readings stamped before that are *provisional*, and
+sending them before the offset is known would send a wrong ``ts`` that the collector
+dead-letters (a gateway that booted before NTP answered). The wait is at most one
+presence interval (10 s) after connecting; after an agent restart in the same boot the
+saved anchor makes the clock known at once.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ class SendGate:
         *,
         memory: ReceiptMemory | None = None,
         time_signal: TimeSignal | None = None,
+        clock_known: Callable[[], bool] | None = None,
     ) -> None:
         """Gate on ``presence`` for the broker at ``address`` (for messages)."""
         self._presence = presence
@@ -47,6 +56,7 @@ class SendGate:
         if memory is not None and memory.recall():
             presence.receipts = True
         self._time_signal = time_signal
+        self._clock_known = clock_known
         self._cond = threading.Condition()
         self._connected = False
         self._stopping = False
@@ -147,11 +157,17 @@ class SendGate:
         with self._cond:
             if not self._connected:
                 return f"not connected to mqtt {self._address}"
+            if self._presence.may_send() and self._presence.known and not self._clock_ok():
+                return "waiting for a collector's time signal to check the gateway's clock"
             return self._presence.waiting_for()
+
+    def _clock_ok(self) -> bool:
+        """Whether the clock need not (or no longer) wait for a time signal."""
+        return not self._presence.receipts or self._clock_known is None or self._clock_known()
 
     def _update(self) -> None:
         """Re-evaluate and log a change (called with the condition held)."""
-        may_send = self._connected and self._presence.may_send()
+        may_send = self._connected and self._presence.may_send() and self._clock_ok()
         if may_send and not self._may_send:
             self._ready_count += 1
         if may_send != self._may_send and self._presence.known:
@@ -166,6 +182,7 @@ class SendGate:
                         self._address,
                     )
             else:
-                log.warning("holding readings in the outbox: %s", self._presence.waiting_for())
+                why = self._presence.waiting_for() or "waiting for a collector's time signal"
+                log.warning("holding readings in the outbox: %s", why)
         self._may_send = may_send
         self._cond.notify_all()

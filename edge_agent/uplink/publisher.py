@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from edge_agent.config import AgentSettings
     from edge_agent.outbox import OutboxBatch
     from edge_agent.sink import DeliveryHealth
+    from edge_agent.timebase import ClockStatus
     from edge_agent.uplink.gate import TimeSignal
     from pelangi.payloads import Envelope
     from pelangi.receipts import StoredReceipt
@@ -121,25 +122,34 @@ class MqttPublisher:
         self._refusals: dict[str, str] = {}  # topic -> the broker's latest reason
 
     @classmethod
-    def build(
+    def build(  # noqa: PLR0913 - each clock hook is named at the one call (agent.py)
         cls,
         settings: AgentSettings,
         *,
         time_signal: TimeSignal | None = None,
         rewrite: Rewrite | None = None,
         wall_ns: Callable[[], int] = time.time_ns,
+        clock_status: Callable[[], ClockStatus] | None = None,
+        clock_known: Callable[[], bool] | None = None,
     ) -> Self:
         """The one place the uplink is assembled: outbox, fallback, gate, connection.
 
         ``time_signal`` hears the collectors' clocks (see :class:`SendGate`); ``rewrite``
         see :meth:`__init__`; ``wall_ns`` is the clock the outbox judges readings' ages
-        by (the corrected clock, when the gateway's own is wrong). Opening the outbox
-        never raises for disk trouble (see :meth:`Outbox.open`).
+        by (the corrected clock, when the gateway's own is wrong); ``clock_status`` feeds
+        the birth's clock fields and ``clock_known`` the gate (see
+        :mod:`edge_agent.timebase`). Opening the outbox never raises for disk trouble
+        (see :meth:`Outbox.open`).
         """
         return cls(
             settings,
             outbox=Outbox.open(settings.outbox_path, settings.outbox, wall_ns=wall_ns),
-            connection=connection_for(settings, time_signal=time_signal),
+            connection=connection_for(
+                settings,
+                time_signal=time_signal,
+                clock_status=clock_status,
+                clock_known=clock_known,
+            ),
             fallback=Fallback(settings.fallback_max_readings, settings.outbox.confirm_timeout_s),
             rewrite=rewrite,
         )
@@ -152,14 +162,18 @@ class MqttPublisher:
         self.connection.start(self)
         self._thread.start()
 
-    def submit(self, envelope: Envelope) -> None:
+    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
         """Store ``envelope``'s readings durably (or, if the outbox cannot, in memory).
 
+        ``mono_ns``: per reading, the monotonic time of a provisional one (kept with it).
         Returns once they are committed; never raises for disk or network trouble.
         """
+        monos = mono_ns or (None,) * len(envelope.readings)
         entries = [
-            OutboxEntry(envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq)
-            for r in envelope.readings
+            OutboxEntry(
+                envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq, mono
+            )
+            for r, mono in zip(envelope.readings, monos, strict=True)
         ]
         try:
             self.outbox.append_many(entries)
@@ -384,6 +398,8 @@ def connection_for(
     connection_class: type[MqttConnection] = MqttConnection,
     *,
     time_signal: TimeSignal | None = None,
+    clock_status: Callable[[], ClockStatus] | None = None,
+    clock_known: Callable[[], bool] | None = None,
 ) -> MqttConnection:
     """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, gate)."""
     return connection_class(
@@ -395,6 +411,7 @@ def connection_for(
             agent_version=agent_version(),
             devices=tuple(settings.device_ids),
             heartbeat_s=settings.heartbeat_s,
+            clock_status=clock_status,
         ),
         bdseq=BirthDeathCounter(settings.state_dir),
         gate=SendGate(
@@ -402,6 +419,7 @@ def connection_for(
             settings.mqtt.address,
             memory=ReceiptMemory(settings.state_dir),
             time_signal=time_signal,
+            clock_known=clock_known,
         ),
         max_in_flight=settings.outbox.max_in_flight_messages
         + FALLBACK_IN_FLIGHT
