@@ -195,6 +195,12 @@ def test_snmp_benchmark_completes_and_sees_every_interface(tmp_path: Path) -> No
     switch = result.figures["switch48"]
     assert switch["poll_v2c"]["interfaces"] == switch["walk_v2c"]["interfaces"]
     assert switch["poll_v2c"]["interfaces"] >= snmp.SIMULATED_PORTS
-    for key in ("walk_v2c", "poll_v2c", "walk_v3", "poll_v3"):
-        assert switch[key]["median_s"] > 0
-    assert all(check.passed is not None for check in result.checks)
+    for key in ("walk", "poll", "walk_startup", "fresh_poll"):
+        for auth in ("v2c", "v3"):
+            assert switch[f"{key}_{auth}"]["median_s"] > 0, (key, auth)
+    assert switch["fresh_poll_v2c"]["interfaces"] == switch["walk_v2c"]["interfaces"]
+    # Both bases are reported: start-up included on both sides, and excluded on both.
+    assert switch["ratio_median_startup_included_v2c"] > 0
+    bases = [check.target.rsplit("start-up ", 1)[-1] for check in result.checks]
+    assert bases == ["included)", "excluded)"] * 2
+    assert result.checks[0].passed is not None
