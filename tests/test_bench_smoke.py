@@ -6,13 +6,15 @@ No speed is asserted: targets live in ``make bench``, not in timed tests.
 from __future__ import annotations
 
 import json
+import subprocess
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
 
 from sandbox.bench import __main__ as bench_main
 from sandbox.bench import collector, snmp
-from sandbox.bench.machine import Machine
+from sandbox.bench.machine import Machine, describe_machine
 from sandbox.bench.report import (
     BenchResult,
     Check,
@@ -33,8 +35,10 @@ MACHINE = Machine(
     python="CPython 3.11",
     platform="Linux",
     versions={"mosquitto": "mosquitto version 2.0.11"},
-    git="abc1234",
+    commit="0123456789abcdef0123456789abcdef01234567",
+    clean=True,
 )
+DIRTY = replace(MACHINE, clean=False, changes=(" M edge_agent/snmp/rates.py", "?? notes.txt"))
 
 
 def _assert_reported(result: BenchResult, tmp_path: Path) -> None:
@@ -106,6 +110,66 @@ def test_main_exits_non_zero_only_for_lost_data_or_a_crash(
     assert written == ([] if outcome == "crashed" else ["fake.json", "fake.md"])
 
 
+def test_results_name_the_full_commit_and_a_clean_tree(tmp_path: Path) -> None:
+    json_path, md_path = write_results(_fake_result(), MACHINE, tmp_path)
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    assert (document["commit"], document["clean"]) == (MACHINE.commit, True)
+    markdown = md_path.read_text(encoding="utf-8")
+    assert markdown.startswith("# Benchmark `fake`")
+    assert f"- commit: {MACHINE.commit} (clean tree)" in markdown
+
+
+def test_results_of_a_dirty_tree_say_so_loudly(tmp_path: Path) -> None:
+    json_path, md_path = write_results(_fake_result(), DIRTY, tmp_path)
+    document = json.loads(json_path.read_text(encoding="utf-8"))
+    assert (document["commit"], document["clean"]) == (MACHINE.commit, False)
+    assert document["machine"]["changes"] == list(DIRTY.changes)
+    first_line = md_path.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("> **DIRTY TREE: measured on 0123456789abcdef")
+    assert "edge_agent/snmp/rates.py, notes.txt" in first_line
+
+
+def test_a_dirty_run_warns_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake(workdir: Path, *, quick: bool = False) -> BenchResult:
+        del workdir, quick
+        return _fake_result()
+
+    monkeypatch.setattr(bench_main, "BENCHMARKS", {"fake": fake})
+    monkeypatch.setattr(bench_main, "describe_machine", lambda *_args: DIRTY)
+    assert bench_main.main(["--results", str(tmp_path)]) == 0
+    assert "WARNING: DIRTY TREE" in capsys.readouterr().err
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def test_describe_machine_reads_the_commit_and_the_tree_state(tmp_path: Path) -> None:
+    repo = tmp_path / "checkout"
+    (repo / "bench" / "results").mkdir(parents=True)
+    (repo / "code.py").write_text("x = 1\n", encoding="utf-8")
+    (repo / "bench" / "results" / "snmp.md").write_text("old\n", encoding="utf-8")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "c")
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    clean = describe_machine(repo)
+    assert (clean.commit, clean.clean, clean.changes) == (head, True, ())
+    # New results are the benchmark's output: the tree still counts as clean.
+    (repo / "bench" / "results" / "snmp.md").write_text("new\n", encoding="utf-8")
+    assert describe_machine(repo).clean is True
+    (repo / "code.py").write_text("x = 2\n", encoding="utf-8")
+    (repo / "untracked.py").write_text("y = 1\n", encoding="utf-8")
+    dirty = describe_machine(repo)
+    assert (dirty.commit, dirty.clean) == (head, False)
+    assert dirty.changes == (" M code.py", "?? untracked.py")
+    assert describe_machine(tmp_path / "not-a-checkout").commit == "unknown"
+
+
 @pytest.mark.servers
 def test_collector_benchmark_completes_without_loss(tmp_path: Path) -> None:
     sizes = collector.Sizes(single_messages=2000, batch_messages=50, readings_per_batch_message=48)
@@ -131,6 +195,12 @@ def test_snmp_benchmark_completes_and_sees_every_interface(tmp_path: Path) -> No
     switch = result.figures["switch48"]
     assert switch["poll_v2c"]["interfaces"] == switch["walk_v2c"]["interfaces"]
     assert switch["poll_v2c"]["interfaces"] >= snmp.SIMULATED_PORTS
-    for key in ("walk_v2c", "poll_v2c", "walk_v3", "poll_v3"):
-        assert switch[key]["median_s"] > 0
-    assert all(check.passed is not None for check in result.checks)
+    for key in ("walk", "poll", "walk_startup", "fresh_poll"):
+        for auth in ("v2c", "v3"):
+            assert switch[f"{key}_{auth}"]["median_s"] > 0, (key, auth)
+    assert switch["fresh_poll_v2c"]["interfaces"] == switch["walk_v2c"]["interfaces"]
+    # Both bases are reported: start-up included on both sides, and excluded on both.
+    assert switch["ratio_median_startup_included_v2c"] > 0
+    bases = [check.target.rsplit("start-up ", 1)[-1] for check in result.checks]
+    assert bases == ["included)", "excluded)"] * 2
+    assert result.checks[0].passed is not None

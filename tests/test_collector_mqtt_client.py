@@ -224,6 +224,7 @@ def outcome(broker: FakeBroker, chunks: list[bytes], client: paho.Client) -> Out
             client._sock_close()
         client._reset_sockets()
     served.join(TIMEOUT)
+    assert not served.is_alive(), "the fake broker still serves a client that has closed"
     return messages, end
 
 
@@ -316,6 +317,7 @@ def test_the_network_thread_survives_any_bytes_and_connects_again(
     network.start()
     try:
         first.join(TIMEOUT)
+        assert not first.is_alive(), "the client kept the connection that sent garbage"
         second = fake_broker.serve([publish_packet(b"a/b", b"after", 1, 7, b"")])
         wait_until(lambda: received.total() == 1, timeout=TIMEOUT, what="the next connection")
         assert network.alive
@@ -323,4 +325,5 @@ def test_the_network_thread_survives_any_bytes_and_connects_again(
         network.stop()
         client._reset_sockets()
     second.join(TIMEOUT)
+    assert not second.is_alive(), "the fake broker still serves a client that has stopped"
     assert received.fast == [(b"a/b", b"after", 7, 1)]

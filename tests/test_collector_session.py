@@ -79,6 +79,7 @@ def test_only_the_network_thread_writes_whoever_queues(
         thread.start()
     for thread in others:
         thread.join(TIMEOUT)
+        assert not thread.is_alive(), f"{thread.name} still queueing after {TIMEOUT} s"
     wait_until(lambda: writers.published == 600, timeout=TIMEOUT, what="600 PUBACKs back")
     assert writers.names == {"net-under-test"}
 

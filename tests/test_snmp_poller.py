@@ -15,7 +15,12 @@ from sandbox.snmpd import COMMUNITY, V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, Snmpd
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
+
+    from edge_agent.snmp.tracker import InterfaceReport
+
+WAIT_S = 15.0
 
 
 def _v2c(agent: Snmpd, **overrides: object) -> SwitchSettings:
@@ -78,29 +83,96 @@ def test_wrong_community_is_an_error_not_a_crash(snmpd: Snmpd) -> None:
     assert "No SNMP response" in result.error
 
 
+async def _poll_until(
+    poller: SwitchPoller, condition: Callable[[PollResult], bool], *, what: str
+) -> PollResult:
+    """Poll until a poll satisfies ``condition`` (every poll also moves the baseline)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        result = await poller.poll_once()
+        if result.poll is not None and condition(result):
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {WAIT_S:g} s waiting until {what}")
+        await asyncio.sleep(0.02)  # between attempts of a condition, not instead of one
+
+
+def _uptime(result: PollResult) -> int:
+    assert result.poll is not None, result.error
+    return result.poll.uptime_ticks
+
+
+def _loopback(result: PollResult) -> InterfaceReport:
+    return next(r for r in result.reports if r.name == "lo")
+
+
 def test_restarted_agent_discards_rates_then_recovers(snmpd: Snmpd) -> None:
-    results: list[PollResult] = []
-    poller = SwitchPoller(_v2c(snmpd), results.append)
+    poller = SwitchPoller(_v2c(snmpd), lambda _result: None)
 
-    async def three_polls() -> None:
-        results.append(await poller.poll_once())
-        # snmpd's uptime must advance between polls for a rate to exist.
-        await asyncio.sleep(0.05)
-        results.append(await poller.poll_once())
-        snmpd.restart()
-        results.append(await poller.poll_once())
-        poller.close()
+    async def scenario() -> tuple[PollResult, PollResult, PollResult]:
+        try:
+            first = await poller.poll_once()
+            # snmpd's uptime must advance between polls for a rate to exist.
+            second = await _poll_until(
+                poller,
+                lambda r: _uptime(r) > _uptime(first),
+                what="snmpd's sysUpTime advances past the first poll's",
+            )
+            await asyncio.to_thread(snmpd.restart)  # blocking: off the event loop
+            after_restart = await poller.poll_once()
+            recovered = await _poll_until(
+                poller,
+                lambda r: _uptime(r) > _uptime(after_restart),
+                what="the restarted snmpd's sysUpTime advances",
+            )
+        finally:
+            poller.close()
+        return second, after_restart, recovered
 
-    asyncio.run(three_polls())
-    first, second, after_restart = results
-    lo = next(r for r in second.reports if r.name == "lo")
-    assert lo.discarded == ()
-    assert lo.in_bps is not None
-    assert lo.in_bps >= 0
-    lo_after = next(r for r in after_restart.reports if r.name == "lo")
-    assert lo_after.in_bps is None
-    assert lo_after.discarded == ("agent_restarted",)
-    assert first.reports
+    second, after_restart, recovered = asyncio.run(scenario())
+    assert _loopback(second).discarded == ()
+    assert _loopback(second).in_bps is not None
+    # Whichever rule saw it (uptime down, or disagreeing with our clock), no rate.
+    assert _loopback(after_restart).in_bps is None
+    assert _loopback(after_restart).discarded == ("agent_restarted",)
+    assert _loopback(recovered).discarded == ()
+    assert _loopback(recovered).in_bps is not None
+
+
+def test_two_restarts_whose_uptime_grew_back_are_not_a_rate(snmpd: Snmpd) -> None:
+    """Issue 9: snmpd restarted twice between polls, its uptime back above the last one."""
+    poller = SwitchPoller(_v2c(snmpd), lambda _result: None)
+    margin_ticks = 30  # the new uptime must be past the old: the "went down" rule is blind
+
+    async def scenario() -> tuple[PollResult, PollResult]:
+        try:
+            # A baseline taken 2 s into snmpd's life, so two restarts take long enough to see.
+            before = await _poll_until(
+                poller, lambda r: _uptime(r) >= 200, what="snmpd has been up 2 s"
+            )
+            for _ in range(2):
+                await asyncio.to_thread(snmpd.restart)
+            # Watch the new uptime with a second client, so the poller's baseline stays put.
+            watcher = SwitchPoller(_v2c(snmpd, id="watcher"), lambda _result: None)
+            try:
+                await _poll_until(
+                    watcher,
+                    lambda r: _uptime(r) > _uptime(before) + margin_ticks,
+                    what="the twice-restarted snmpd's uptime passes the baseline's",
+                )
+            finally:
+                watcher.close()
+            after = await poller.poll_once()
+        finally:
+            poller.close()
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    assert _uptime(after) > _uptime(before)  # uptime grew: only the poller's clock can tell
+    lo = _loopback(after)
+    assert lo.in_bps is None
+    assert lo.out_bps is None
+    assert lo.discarded == ("agent_restarted",)
 
 
 def test_a_dead_switch_never_delays_a_live_one(snmpd: Snmpd) -> None:

@@ -74,6 +74,20 @@ def test_reboot_discards_every_rate() -> None:
     assert reports[0].discarded == ("agent_restarted",)
 
 
+def test_restart_hidden_by_a_grown_uptime_discards_then_recovers() -> None:
+    tracker = SwitchTracker()
+    tracker.update(_poll(200, 0), polled_at=10.0, requested_at=9.99)
+    # Restarted between polls: 0.8 s of uptime over 8 s of ours, counters kept counting.
+    reports, _ = tracker.update(_poll(280, 8_000_000), polled_at=18.0, requested_at=17.99)
+    assert reports[0].in_bps is None
+    assert reports[0].in_errors_ps is None
+    assert reports[0].discarded == ("agent_restarted",)
+    # The restarted sample is the new baseline: the next poll has a rate again.
+    reports, _ = tracker.update(_poll(1280, 9_000_000), polled_at=28.0, requested_at=27.99)
+    assert reports[0].discarded == ()
+    assert reports[0].in_bps == 800_000.0  # 1 MB in 10 s = 100 kB/s = 800 kb/s
+
+
 def test_vanished_port_is_forgotten() -> None:
     tracker = SwitchTracker()
     tracker.update(_poll(0, 0), polled_at=0.0)

@@ -152,7 +152,7 @@ class SwitchPoller:
             log.exception("%s: unexpected failure while polling", name)
             return self._failed(name, started, f"{type(exc).__name__}: {exc}")
         polled_at = self._clock()
-        reports, changes = self._tracker.update(poll, polled_at)
+        reports, changes = self._tracker.update(poll, polled_at, requested_at=started)
         changed = None if self._reachable is not False else True
         if changed:
             log.info("%s answers again after %d failed polls", name, self._failures)

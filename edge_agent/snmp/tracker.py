@@ -69,13 +69,18 @@ class SwitchTracker:
         self._oper: dict[int, str | None] = {}
 
     def update(
-        self, poll: SwitchPoll, polled_at: float
+        self, poll: SwitchPoll, polled_at: float, *, requested_at: float | None = None
     ) -> tuple[list[InterfaceReport], list[PortChange]]:
-        """Fold in a poll taken at ``polled_at`` (monotonic seconds)."""
+        """Fold in a poll sent at ``requested_at`` and answered by ``polled_at``.
+
+        Both are the poller's monotonic seconds; the agent's sysUpTime must agree with
+        them (see :func:`edge_agent.snmp.rates.uptime_agrees`). Without ``requested_at``
+        the poll counts as instantaneous, the strictest check.
+        """
         reports = []
         changes = []
         for row in poll.interfaces.values():
-            reports.append(self._report(row, poll.uptime_ticks, polled_at))
+            reports.append(self._report(row, poll.uptime_ticks, polled_at, requested_at))
             if row.index in self._oper and self._oper[row.index] != row.oper:
                 changes.append(PortChange(row.index, row.label, self._oper[row.index], row.oper))
             self._oper[row.index] = row.oper
@@ -85,7 +90,9 @@ class SwitchTracker:
         self._samples = {key: s for key, s in self._samples.items() if key[0] not in gone}
         return reports, changes
 
-    def _report(self, row: InterfaceRow, uptime: int, polled_at: float) -> InterfaceReport:
+    def _report(
+        self, row: InterfaceRow, uptime: int, polled_at: float, requested_at: float | None
+    ) -> InterfaceReport:
         octets_ceiling = row.high_speed * 1e6 / 8 if row.high_speed else None
         packets_ceiling = octets_ceiling / MIN_FRAME_ON_WIRE_BYTES if octets_ceiling else None
         values: dict[str, float | None] = {}
@@ -95,7 +102,7 @@ class SwitchTracker:
             if value is None:
                 values[column] = None
                 continue
-            sample = Sample(uptime, value, bits, row.discontinuity, polled_at)
+            sample = Sample(uptime, value, bits, polled_at, row.discontinuity, requested_at)
             previous = self._samples.get((row.index, column))
             self._samples[(row.index, column)] = sample
             ceiling = octets_ceiling if column.endswith("octets") else packets_ceiling

@@ -79,9 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = describe_machine(REPO, SERVER_VERSIONS)
     print(  # noqa: T201 - a command-line report
         f"machine: {machine.nproc} CPUs ({machine.cpu_model}), {machine.memory_gib} GiB, "
-        f"{machine.python}, commit {machine.git}",
+        f"{machine.python}, commit {machine.revision}",
         flush=True,
     )
+    warning = machine.dirty_warning()
+    if warning:
+        _warn(warning)
     failed: list[str] = []
     for name in names:
         print(f"\nrunning {name}{' (quick)' if args.quick else ''} ...", flush=True)  # noqa: T201
@@ -100,10 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         json_path, md_path = write_results(result, machine, args.results, quick=args.quick)
         print(f"\nresults: {json_path} and {md_path}", flush=True)  # noqa: T201
         failed += [f"{name}: {line}" for line in result.lost]
+    if warning:
+        _warn(warning)  # again at the end, where it is read
     if failed:
         print("\nLOST DATA OR CRASHED:", *failed, sep="\n  ", file=sys.stderr)  # noqa: T201
         return EXIT_LOST
     return 0
+
+
+def _warn(warning: str) -> None:
+    banner = "!" * 78
+    print(f"\n{banner}\nWARNING: {warning}\n{banner}", file=sys.stderr, flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Where a benchmark ran, and whether anything else kept the machine busy meanwhile.
 
-:func:`describe_machine` records the CPUs, memory, Python, server versions and commit a
-result was measured with (:class:`Machine`, written into every results file);
+:func:`describe_machine` records the CPUs, memory, Python, server versions and the commit
+a result was measured with, and whether the tree was clean (:class:`Machine`, written
+into every results file: a figure from a dirty tree belongs to no commit);
 :class:`CpuWatch` measures the CPU that *other* processes used during a run
 (:class:`Background`), so a reader can tell disturbed figures from real ones.
 """
@@ -14,7 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Final, Self
 
 from sandbox.processes import SandboxError, find_program
 
@@ -30,7 +31,34 @@ class Machine:
     python: str
     platform: str
     versions: dict[str, str] = field(default_factory=dict)
-    git: str = "unknown"
+    commit: str = "unknown"
+    """The full commit id (``git rev-parse HEAD``), or ``unknown`` outside a checkout."""
+    clean: bool | None = None
+    """Whether the tree matched the commit (None: not known); see :data:`RESULTS_PATHSPEC`."""
+    changes: tuple[str, ...] = ()
+    """``git status --porcelain`` lines of a dirty tree (the first :data:`MAX_CHANGES`)."""
+
+    @property
+    def revision(self) -> str:
+        """The commit in one phrase for people, saying loudly when the tree was not clean."""
+        if self.clean is True:
+            return f"{self.commit} (clean tree)"
+        if self.clean is False:
+            return f"{self.commit} + UNCOMMITTED CHANGES ({len(self.changes)} paths)"
+        return f"{self.commit} (tree state unknown)"
+
+    def dirty_warning(self) -> str | None:
+        """A one-line warning when these figures cannot be tied to a commit, else None."""
+        if self.clean is True:
+            return None
+        if self.clean is False:
+            listed = ", ".join(line[3:] for line in self.changes[:5])
+            more = f" and {len(self.changes) - 5} more" if len(self.changes) > 5 else ""
+            return (
+                f"DIRTY TREE: measured on {self.commit} with uncommitted changes "
+                f"({listed}{more}); these figures belong to no commit"
+            )
+        return "COMMIT UNKNOWN: not measured in a git checkout; these figures belong to no commit"
 
 
 # -- the machine -------------------------------------------------------------------------
@@ -69,25 +97,26 @@ def _first_line_of(argv: list[str]) -> str:
     return "unknown"
 
 
-def _git_revision(repo: Path) -> str:
+RESULTS_PATHSPEC: Final = ":(exclude)bench/results"
+"""The results files are the benchmark's output, not its input: changes there do not count."""
+MAX_CHANGES: Final = 50
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10, check=True
+    ).stdout
+
+
+def _git_state(repo: Path) -> tuple[str, bool | None, tuple[str, ...]]:
+    """``(full commit id, clean, porcelain lines)``; untracked files count as changes."""
     try:
-        head = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git(repo, "rev-parse", "HEAD").strip()
+        status = _git(repo, "status", "--porcelain", "--", ".", RESULTS_PATHSPEC)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head}{' (uncommitted changes)' if dirty else ''}"
+        return "unknown", None, ()
+    changes = tuple(line for line in status.splitlines() if line.strip())
+    return commit, not changes, changes[:MAX_CHANGES]
 
 
 def describe_machine(repo: Path, programs: dict[str, list[str]] | None = None) -> Machine:
@@ -98,6 +127,7 @@ def describe_machine(repo: Path, programs: dict[str, list[str]] | None = None) -
         programs: label -> version command (e.g. ``{"mosquitto": ["mosquitto", "-h"]}``);
             the first line each prints is recorded.
     """
+    commit, clean, changes = _git_state(repo)
     return Machine(
         hostname=platform.node(),
         nproc=len(os.sched_getaffinity(0)),
@@ -106,7 +136,9 @@ def describe_machine(repo: Path, programs: dict[str, list[str]] | None = None) -
         python=f"{platform.python_implementation()} {platform.python_version()}",
         platform=platform.platform(),
         versions={label: _first_line_of(argv) for label, argv in (programs or {}).items()},
-        git=_git_revision(repo),
+        commit=commit,
+        clean=clean,
+        changes=changes,
     )
 
 

@@ -3,7 +3,8 @@
 A benchmark returns one :class:`BenchResult`: its tables (printed as aligned plain text),
 its checks against the targets (:class:`Check`), the raw figures, notes, and what was
 lost. :func:`write_results` keeps it in ``<results>/<name>.json`` (for tools) and
-``<results>/<name>.md`` (for people), each with the date and the machine it ran on;
+``<results>/<name>.md`` (for people), each with the date, the machine it ran on, the full
+commit id and whether the tree was clean (a dirty tree opens the .md with a banner);
 a ``--quick`` run writes ``<name>-quick.*`` so it never overwrites the full figures.
 """
 
@@ -204,7 +205,9 @@ def _markdown_table(table: Table) -> str:
 
 def to_markdown(result: BenchResult, machine: Machine, date: datetime, *, quick: bool) -> str:
     """The human results file: date, machine, parameters, tables, checks, notes."""
-    lines = [
+    warning = machine.dirty_warning()
+    lines = [f"> **{warning}**", ""] if warning else []
+    lines += [
         f"# Benchmark `{result.name}`{' (quick run)' if quick else ''}",
         "",
         result.title,
@@ -215,7 +218,7 @@ def to_markdown(result: BenchResult, machine: Machine, date: datetime, *, quick:
             f"{machine.memory_gib} GiB, {machine.platform}"
         ),
         f"- python: {machine.python}",
-        f"- commit: {machine.git}",
+        f"- commit: {machine.revision}",
     ]
     lines += [f"- {label}: {version}" for label, version in machine.versions.items()]
     lines += ["", "Parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items())]
@@ -237,6 +240,8 @@ def to_json(result: BenchResult, machine: Machine, date: datetime, *, quick: boo
         "title": result.title,
         "date": date.isoformat(timespec="seconds"),
         "quick": quick,
+        "commit": machine.commit,
+        "clean": machine.clean,
         "machine": asdict(machine),
         "parameters": result.parameters,
         "figures": result.figures,

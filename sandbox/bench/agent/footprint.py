@@ -12,7 +12,7 @@ import yaml
 from edge_agent.config import AgentSettings
 from sandbox.bench.agent.replay import GATEWAY, SITE
 from sandbox.bench.procfs import cpu_seconds, status_kib
-from sandbox.bench.snmp import SimulatedSwitch
+from sandbox.bench.snmp_switch import SimulatedSwitch
 from sandbox.card_frames import rdm6300_frame
 from sandbox.probes import announce_collector
 from sandbox.processes import ChildProcess, venv_program
