@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from sandbox.card_frames import card_uid, rdm6300_frame
-from sandbox.deployment import Deployment, DeploymentSettings, Reader
+from sandbox.deployment import Deployment, DeploymentSettings, Reader, faketime_env
 from sandbox.probes import ReadingSubscriber
 from sandbox.processes import ChildProcess, venv_program
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty
@@ -47,6 +47,7 @@ READER: Final = "rfid-lobby"
 AGENT_OPTIONS: Final[dict[str, Any]] = {
     # Short waits, so a lost receipt is noticed within seconds rather than 30 s.
     "outbox": {"confirm_timeout_s": 2, "confirm_timeout_max_s": 4},
+    "health_interval_s": 5,  # the clock test reads the offset from a health reading
 }
 BrokerMode = Literal["persistence-off", "debian", "wiped"]
 
@@ -99,7 +100,13 @@ class Site:
 
 
 def _deployment(
-    work: Path, broker: Mosquitto, influx: InfluxDB, pty: SerialPty, **collector: str
+    work: Path,
+    broker: Mosquitto,
+    influx: InfluxDB,
+    pty: SerialPty,
+    *,
+    agent_env: dict[str, str] | None = None,
+    **collector: str,
 ) -> Site:
     database = f"lossless_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     deployment = Deployment(
@@ -116,6 +123,7 @@ def _deployment(
                 "mqtt": {"host": broker.host, "port": broker.port, "reconnect_max_s": 1},
             },
             collector_id=collector.pop("collector_id", "collector-1"),
+            agent_env=agent_env or {},
             collector_extra={
                 "mqtt": {"host": broker.host, "port": broker.port, "reconnect_max_s": 1},
                 **collector,
@@ -297,3 +305,50 @@ def test_a_shared_subscription_member_that_never_returns_costs_no_tap(
         tap_paced(pty, later, 50.0)  # one message per tap or so: both members get some
         site.wait_stored(first + later)
         remove()
+
+
+@pytest.mark.parametrize("offset", ["-365d", "+1d"])
+def test_a_gateway_clock_a_year_behind_or_a_day_ahead_stores_every_tap_at_the_right_time(
+    offset: str, tmp_path: Path, influxdb: InfluxDB, pty: SerialPty, log_book: LogBook
+) -> None:
+    """The agent runs under libfaketime, NTP absent: its wall clock is wrong from the start.
+
+    Taps made before any time signal are stamped with the wrong clock (provisional) and
+    corrected from the first signal of the boot before they leave; taps after it are
+    stamped with the corrected clock. Every one is stored with the true time (this
+    machine's clock), marked ``clock_corrected``, and none is dead-lettered.
+    """
+    broker = Mosquitto(tmp_path / "mosquitto")
+    site = _deployment(tmp_path, broker, influxdb, pty, agent_env=faketime_env(offset))
+    with broker, _run(site, broker, log_book):
+        started = time.time_ns()
+        early = cards(0, 20)  # before the first time signal: provisional
+        tap(pty, early)
+        agent = site.deployment.agent
+        wait_until(
+            lambda: "first time signal of this boot" in agent.log_text(),
+            timeout=TIMEOUT,
+            what="the agent has heard a collector's clock",
+        )
+        later = cards(100, 20)
+        tap(pty, later)
+        site.wait_stored(early + later)
+        rows = site.influx.query(
+            "SELECT uid, clock_corrected FROM card_read", db=site.database, epoch="ns"
+        )
+        finished = time.time_ns()
+        assert all(started - 5 * S <= row["time"] <= finished for row in rows), rows[:3]
+        assert all(row["clock_corrected"] is True for row in rows)
+        assert site.influx.query("SELECT * FROM dead_letter", db=site.database) == []
+        health = wait_until(
+            lambda: site.influx.query(
+                "SELECT last(clock_offset_ms) AS off_ms FROM agent_health", db=site.database
+            ),
+            timeout=TIMEOUT,
+            what="a health reading with the clock's offset",
+        )
+        days = health[0]["off_ms"] / 86_400_000
+        assert days == pytest.approx(365 if offset == "-365d" else -1, abs=0.01)
+
+
+S: Final = 1_000_000_000
