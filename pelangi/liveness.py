@@ -25,14 +25,10 @@ from typing import Annotated, Final, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pelangi.errors import PayloadError, RejectReason
-from pelangi.payloads import Ident, Text, TimestampNs
+from pelangi.payloads import ClockOffsetMs, Ident, NtpSynchronized, Text, TimestampNs
 
 REBIRTH: Final = "rebirth"
 """The command name a collector sends to ask for a new birth message."""
-
-
-def _is_none(value: object) -> bool:
-    return value is None
 
 
 class GatewayStatus(BaseModel):
@@ -50,16 +46,8 @@ class GatewayStatus(BaseModel):
     devices: tuple[Ident, ...] = Field(default=(), max_length=1024)
     heartbeat_s: Annotated[float, Field(gt=0)] | None = None
     # Left out when unknown (and in deaths), so collectors from before them accept births.
-    clock_offset_ms: Annotated[int, Field(gt=-(2**63), lt=2**63)] | None = Field(
-        default=None,
-        exclude_if=_is_none,
-        description="collectors' time minus the gateway's clock (ms); None before a signal",
-    )
-    ntp_synchronized: bool | None = Field(
-        default=None,
-        exclude_if=_is_none,
-        description="whether the kernel says NTP keeps the clock; None if it cannot tell",
-    )
+    clock_offset_ms: ClockOffsetMs = None
+    ntp_synchronized: NtpSynchronized = None
 
 
 class CollectorState(BaseModel):

@@ -64,6 +64,24 @@ def _is_none(value: object) -> bool:
     return value is None
 
 
+ClockOffsetMs = Annotated[
+    Annotated[int, Field(gt=-(2**63), lt=2**63)] | None,
+    Field(
+        exclude_if=_is_none,
+        description="collectors' time minus the gateway's clock (ms); None before a signal",
+    ),
+]
+"""The gateway clock's offset (health reading and birth), left out of the JSON when None."""
+NtpSynchronized = Annotated[
+    bool | None,
+    Field(
+        exclude_if=_is_none,
+        description="whether the kernel says NTP keeps the clock; None if it cannot tell",
+    ),
+]
+"""The kernel's NTP state (health reading and birth), left out of the JSON when None."""
+
+
 class _ReadingBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -149,16 +167,8 @@ class AgentHealth(_ReadingBase):
         default=(), max_length=16, description="what is wrong right now, in words"
     )
     # Left out when unknown, so collectors from before these fields accept the reading.
-    clock_offset_ms: Annotated[int, Field(gt=-(2**63), lt=2**63)] | None = Field(
-        default=None,
-        exclude_if=_is_none,
-        description="collectors' time minus the gateway's clock (ms); None before a signal",
-    )
-    ntp_synchronized: bool | None = Field(
-        default=None,
-        exclude_if=_is_none,
-        description="whether the kernel says NTP keeps the clock; None if it cannot tell",
-    )
+    clock_offset_ms: ClockOffsetMs = None
+    ntp_synchronized: NtpSynchronized = None
 
 
 Reading: TypeAlias = Annotated[

@@ -11,39 +11,15 @@ from edge_agent.clock import DeviceClock
 from edge_agent.emitter import Emitter
 from edge_agent.readers.reader import CardReader
 from edge_agent.readers.settings import ReaderSettings
-from edge_agent.sink import DeliveryHealth
 from edge_agent.timebase import Stamp
-from pelangi.payloads import Envelope, decode, encode
+from pelangi.payloads import decode, encode
 from sandbox.card_frames import LINE_NOISE, rdm6300_frame
+from sandbox.sinks import ListSink
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 CARD = "01001293D8"
-
-
-class ListSink:
-    """A sink that keeps what it is given (the agent's seam, as a test double)."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.mono_ns: list[tuple[int | None, ...] | None] = []
-
-    def start(self) -> None:
-        """Nothing to connect."""
-
-    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
-        self.envelopes.append(envelope)
-        self.mono_ns.append(mono_ns)
-
-    def close(self, timeout: float) -> None:
-        del timeout
-
-    def summary(self) -> str:
-        return f"{len(self.envelopes)} kept"
-
-    def health(self) -> DeliveryHealth:
-        return DeliveryHealth(counters={"kept": len(self.envelopes)})
 
 
 class FakeTime:

@@ -17,13 +17,13 @@ from edge_agent.clock import BIG_STEP_BACK_NS, DeviceClock
 from edge_agent.clockanchor import FILE_NAME, AnchorFile
 from edge_agent.config import AgentSettings
 from edge_agent.emitter import Emitter
-from edge_agent.sink import DeliveryHealth
 from edge_agent.timebase import Anchor, Stamp, TimeBase
 from edge_agent.uplink.certificates import BirthInfo
 from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.card import em4100
 from pelangi.liveness import GatewayStatus, decode_liveness
 from pelangi.payloads import SCHEMA_VERSION, AgentHealth, CardRead, Envelope, decode, encode
+from sandbox.sinks import ListSink
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,30 +37,6 @@ YEAR: Final = 365 * 86_400 * S
 DAY: Final = 86_400 * S
 BOOT: Final = "boot-1"
 CARD = em4100(bytes.fromhex("01001293D8"))
-
-
-class ListSink:
-    """Keeps what it is given, with the monotonic times handed along."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-        self.mono_ns: list[tuple[int | None, ...] | None] = []
-
-    def start(self) -> None:
-        """Nothing to connect."""
-
-    def submit(self, envelope: Envelope, mono_ns: tuple[int | None, ...] | None = None) -> None:
-        self.envelopes.append(envelope)
-        self.mono_ns.append(mono_ns)
-
-    def close(self, timeout: float) -> None:
-        del timeout
-
-    def summary(self) -> str:
-        return f"{len(self.envelopes)} kept"
-
-    def health(self) -> DeliveryHealth:
-        return DeliveryHealth()
 
 
 class Clocks:
