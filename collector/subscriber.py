@@ -12,20 +12,15 @@ The session (MQTT v5):
   lines succeeded (:mod:`collector.writer_pool`). A refused message becomes a dead letter
   (:mod:`collector.deadletter`) and is acked once that is stored;
 - receipts: right before those acks, the readings the write stored (or dead-lettered) are
-  confirmed to their gateways (:mod:`collector.confirmations`, :mod:`pelangi.receipts`):
-  a :class:`~pelangi.receipts.StoredReceipt` on ``pelangi/<site>/<gateway>/stored``,
-  QoS 1, not retained. A message the broker sends again (a restart, a lost ack) is stored
-  and confirmed again: both are idempotent;
+  confirmed to their gateways (:mod:`collector.confirmations`, :mod:`pelangi.receipts`);
+  a message the broker sends again is stored and confirmed again (both idempotent);
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
   throttles batching; our own caps (in the pool) bound memory regardless;
-- backpressure without going silent (:mod:`collector.backpressure`): a message arriving
-  while the pool's caps are reached is deferred (not taken, not acked: the broker keeps
-  it), the network thread goes on answering keepalives, and once there is room again a
-  deliberate reconnect has the broker send the deferred messages again;
-- presence (:mod:`collector.presence`): a retained ``online`` on every connect and every
-  ``presence_interval_s``, the same with ``online: false`` as the Will (the broker
-  publishes it if we vanish) and explicitly at a clean shutdown (a clean DISCONNECT
-  discards the Will).
+- backpressure without going silent (:mod:`collector.backpressure`): at the pool's caps
+  a message is deferred (left with the broker) while keepalives go on;
+- presence (:mod:`collector.presence`): retained ``online`` on every connect, every
+  ``presence_interval_s`` and in answer to gateways' births; ``offline`` as the Will and
+  at a clean shutdown.
 
 The connection itself (reconnects with jittered backoff, deliberate reconnects, the
 presence timer) runs on our own network thread (:mod:`collector.session`).
@@ -54,7 +49,7 @@ from collector.batching import Delivery
 from collector.confirmations import receipts
 from collector.intake import Intake
 from collector.mqtt_client import tuned_client
-from collector.presence import Presence
+from collector.presence import BIRTH_CHECK_S, STATUS_FILTER, Presence, is_status_topic
 from collector.session import NetworkThread
 from pelangi.throttle import ThrottledLog
 
@@ -144,9 +139,14 @@ class Subscriber:
         self._lost_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
         self._network = NetworkThread(self._client, settings.mqtt, clock=clock)
         self._presence = Presence(
-            self._client, settings.collector_id, settings.presence_interval_s, wall_clock_ns
+            self._client,
+            settings.collector_id,
+            settings.presence_interval_s,
+            wall_clock_ns,
+            clock=clock,
         )
         self._network.every(settings.presence_interval_s, self._presence.announce)
+        self._network.every(BIRTH_CHECK_S, self._presence.answer_births)
         self._network.every(RESUME_CHECK_S, self._resume_if_room)
 
     @property
@@ -253,6 +253,11 @@ class Subscriber:
             "session resumed" if flags.session_present else "new session",
         )
         self._presence.announce()
+        # Births (not the retained ones): answered with a fresh presence, see BirthAnswers.
+        client.subscribe(
+            STATUS_FILTER,
+            options=SubscribeOptions(qos=0, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND),
+        )
         # Retained readings (should an agent ever retain one) only on a new subscription,
         # not again at every reconnect.
         options = SubscribeOptions(qos=QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
@@ -329,6 +334,9 @@ class Subscriber:
         self._on_fast_message(message._topic, bytes(message.payload), message.mid, message.qos)  # noqa: SLF001
 
     def _on_fast_message(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
+        if is_status_topic(topic):  # a gateway's birth or death: never a reading
+            self._presence.birth()
+            return
         # An exception escaping from here would break the connection (session.py): stop
         # the service instead, so it is restarted rather than running half-broken.
         try:

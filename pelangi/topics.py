@@ -92,6 +92,11 @@ def status_topic(site: str, gateway: str) -> str:
     return f"{ROOT}/{check_ident(site, 'site')}/{check_ident(gateway, 'gateway')}/status"
 
 
+def status_filter() -> str:
+    """Return the subscription filter for every gateway's liveness topic."""
+    return f"{ROOT}/+/+/status"
+
+
 def command_topic(site: str, gateway: str, command: str) -> str:
     """Return the topic on which a gateway receives ``command``."""
     return (

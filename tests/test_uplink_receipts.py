@@ -1,5 +1,6 @@
 """Pure parts of receipt mode: presence with confirming collectors, the receipt memory,
-parsing presence and receipts, PUBACK bookkeeping and the fallback's receipt cycle."""
+parsing presence and receipts, PUBACK bookkeeping, the fallback's receipt cycle, and
+collectors answering births with a fresh presence."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from collector.presence import presence_payload, presence_properties
+from collector.presence import BirthAnswers, is_status_topic, presence_payload, presence_properties
 from edge_agent.outbox import OutboxEntry
 from edge_agent.uplink.fallback import Fallback
 from edge_agent.uplink.gate import SendGate
@@ -171,3 +172,24 @@ def _props() -> Properties:
     assert isinstance(properties, Properties)
     assert properties.packetType == PacketTypes.PUBLISH
     return properties
+
+
+def test_births_are_answered_within_a_second_and_at_most_once_a_second() -> None:
+    answers = BirthAnswers()
+    assert not answers.due(0.0)
+    answers.birth(10.0)  # nothing announced for long: answer at once
+    assert answers.due(10.0)
+    answers.announced(10.0)
+    assert not answers.due(10.05)
+    answers.birth(10.2)
+    answers.birth(10.5)  # 50 gateways back together: one answer serves them all
+    assert not answers.due(10.9)
+    assert answers.due(11.0)
+    answers.announced(11.0)
+    assert not answers.due(20.0)  # every birth answered
+
+
+def test_only_a_gateway_status_topic_counts_as_a_birth() -> None:
+    assert is_status_topic(b"pelangi/bukit-pelangi/gw-1/status")
+    assert not is_status_topic(b"pelangi/bukit-pelangi/gw-1/reading/status")
+    assert not is_status_topic(b"pelangi-host/c1/state")
