@@ -77,9 +77,7 @@ class Agent:
             rewrite=self.timebase.correct,
             clock_status=self.timebase.status,
             clock_known=lambda: self.timebase.known,
-            # Ages in the outbox by the corrected clock: a reading stamped right by a gateway
-            # whose own clock is a year ahead is not a year old.
-            wall_ns=lambda: self.timebase.now_ns()[0],
+            wall_ns=self.timebase.age_clock_ns,
         )
         try:
             self._build(settings)

@@ -200,6 +200,19 @@ class TimeBase:
         stamp = self.stamp()
         return stamp.ts, stamp.corrected
 
+    def age_clock_ns(self) -> int:
+        """The clock readings' ages are judged by: the earlier of the local and true time.
+
+        A stored reading carries either the local clock's ``ts`` (provisional) or the
+        true time (corrected); judged by the earlier clock, it counts as old only if it
+        is old by both, so a correction never makes readings look old (a gateway a year
+        behind that starts correcting, or one a year ahead).
+        """
+        with self._lock:
+            if not self._bases:
+                return self._wall()
+            return min(self._evaluate_locked())
+
     def correct(self, reading_json: bytes, mono_ns: int) -> bytes:
         """A provisional reading's JSON with its ``ts`` from the anchor, if it needs it.
 

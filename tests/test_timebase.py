@@ -17,6 +17,7 @@ from edge_agent.clock import BIG_STEP_BACK_NS, DeviceClock
 from edge_agent.clockanchor import FILE_NAME, AnchorFile
 from edge_agent.config import AgentSettings
 from edge_agent.emitter import Emitter
+from edge_agent.outbox import Outbox, OutboxSettings
 from edge_agent.timebase import Anchor, Stamp, TimeBase
 from edge_agent.uplink.certificates import BirthInfo
 from edge_agent.uplink.publisher import MqttPublisher
@@ -390,3 +391,30 @@ def test_the_health_reading_carries_the_clock_and_omits_it_when_unknown() -> Non
 
 def test_the_kernel_says_whether_ntp_keeps_the_clock() -> None:
     assert isinstance(ntp.synchronized(), bool)
+
+
+@pytest.mark.parametrize("error_days", [-400, 400])
+def test_a_correction_never_makes_stored_readings_look_old(tmp_path: Path, error_days: int) -> None:
+    """Provisional readings (the raw clock's ts) and corrected ones both survive the ages."""
+    clocks = Clocks(error_days * DAY)
+    timebase = _timebase(clocks)
+    settings = OutboxSettings(max_age_s=86_400, event_max_age_s=2 * 86_400)  # seconds
+    with Outbox.open(tmp_path / "outbox.db", settings, wall_ns=timebase.age_clock_ns) as outbox:
+        raw = timebase.stamp()
+        outbox.append(
+            "rfid", _reading_json(raw.ts, 1), is_event=True, ts=raw.ts, seq=1, mono_ns=raw.mono_ns
+        )
+        clocks.advance(S)
+        clocks.signal(timebase)  # correction starts: the true time is 400 days away
+        corrected = timebase.stamp()
+        assert corrected.corrected
+        outbox.append("rfid", _reading_json(corrected.ts, 2), is_event=True, ts=corrected.ts, seq=2)
+        assert outbox.enforce_limits()
+        stats = outbox.stats()
+        assert (stats.events, stats.evicted_event_age) == (2, 0)
+        clocks.advance(3 * DAY)
+        assert outbox.enforce_limits()
+        # The reading stamped by the earlier clock is old by it and goes; the other one is
+        # judged old only once it is old by both (late eviction, never early; the size
+        # limit still holds).
+        assert outbox.stats().evicted_event_age == 1

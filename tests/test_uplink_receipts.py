@@ -52,17 +52,18 @@ def test_in_receipt_mode_only_confirming_collectors_count() -> None:
     assert not presence.may_send()
 
 
-def test_a_listed_collector_must_confirm_in_receipt_mode() -> None:
+def test_listed_collectors_must_all_be_online_and_one_confirm_in_receipt_mode() -> None:
     presence = Presence(("c1", "c2"), receipts=True)
     presence.settle()
-    presence.update("c1", online=True, confirms=True)
+    presence.update("c1", online=True)
     presence.update("c2", online=True)
     assert not presence.may_send()
-    assert presence.waiting_for() == (
-        "waiting for collector(s) c2 to be online and confirming receipts"
-    )
-    presence.update("c2", online=True, confirms=True)
+    assert presence.waiting_for() == "none of c1, c2 confirms receipts"
+    presence.update("c1", online=True, confirms=True)  # a rolling upgrade: c2 still old
     assert presence.may_send()
+    presence.update("c2", online=False)
+    assert not presence.may_send()
+    assert presence.waiting_for() == "waiting for collector(s) c2 to be online"
 
 
 def test_none_never_waits_even_in_receipt_mode() -> None:
@@ -193,3 +194,15 @@ def test_only_a_gateway_status_topic_counts_as_a_birth() -> None:
     assert is_status_topic(b"pelangi/bukit-pelangi/gw-1/status")
     assert not is_status_topic(b"pelangi/bukit-pelangi/gw-1/reading/status")
     assert not is_status_topic(b"pelangi-host/c1/state")
+
+
+def test_readings_awaiting_a_receipt_move_into_the_outbox_with_the_waiting_ones() -> None:
+    fallback = Fallback(100, confirm_timeout_s=5.0)
+    fallback.put("rfid", _entries(1), now=0.0)
+    fallback.put("rfid", _entries(2), now=0.0)
+    first, _ = fallback.take(16, now=0.0, live_window_s=5.0)
+    fallback.published(first.id, now=1.0)  # the broker has it; no receipt yet
+    fallback.release_all()  # the other one was in flight: waiting again
+    moved = fallback.take_waiting()  # the disk stores again; no collector is online
+    assert [e.seq for item in moved for e in item.entries] == [1, 2]
+    assert fallback.stats().held == 0

@@ -311,7 +311,6 @@ class MqttConnection:
             self._connected = True
             self._connections += 1
             bdseq = self._current_bdseq
-        self.gate.connected(int(receive_maximum))
         self._unreachable.reset()
         log.info("connected to mqtt %s (bdseq %d)", self.settings.address, bdseq)
         # Commands before the birth (a collector may answer the birth with a command);
@@ -321,6 +320,9 @@ class MqttConnection:
         _, mid = client.subscribe(self._inbox.command_topic, qos=QOS)
         with self._cond:
             self._settle_mid = mid
+        # Only now may readings go (primary_collectors none does not wait for presence):
+        # the SUBSCRIBE to receipts is queued before any reading.
+        self.gate.connected(int(receive_maximum))
         self._publish_birth(client, "connect")
 
     def _on_subscribe(

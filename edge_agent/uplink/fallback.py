@@ -195,9 +195,17 @@ class Fallback:
         self.release(ids)
 
     def take_waiting(self) -> list[Held]:
-        """Remove and return every waiting envelope (to move them into the outbox)."""
+        """Remove and return every envelope not on the network (to move into the outbox).
+
+        Waiting ones, and those awaiting a receipt: once on disk, a receipt that comes
+        later still deletes them there (by seq), and one that never comes is covered by
+        the outbox's own confirm timeout, even while no collector is there to send to.
+        """
         with self._lock:
-            items, self._waiting = self._waiting, []
+            awaiting = [held for held, _ in self._awaiting.values()]
+            self._awaiting.clear()
+            items = sorted([*self._waiting, *awaiting], key=lambda h: h.order)
+            self._waiting = []
             self._held -= sum(len(i.entries) for i in items)
             return items
 

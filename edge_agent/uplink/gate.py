@@ -10,9 +10,10 @@ In receipt mode the gate also waits, once per boot, until the gateway's clock ha
 checked against a collector's (``clock_known``: a fresh presence message was a time
 signal, :mod:`edge_agent.timebase`): readings stamped before that are *provisional*, and
 sending them before the offset is known would send a wrong ``ts`` that the collector
-dead-letters (a gateway that booted before NTP answered). The wait is at most one
-presence interval (10 s) after connecting; after an agent restart in the same boot the
-saved anchor makes the clock known at once.
+dead-letters (a gateway that booted before NTP answered). Collectors answer a gateway's
+birth with a fresh presence within about a second, and refresh it every
+``presence_interval_s`` anyway; with no collector online at all the wait lasts until one
+is. After an agent restart in the same boot the saved anchor makes the clock known at once.
 """
 
 from __future__ import annotations

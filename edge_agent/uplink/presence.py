@@ -95,6 +95,10 @@ class Presence:
         """The collectors announced online, sorted."""
         return sorted(c for c, s in self._states.items() if s.online)
 
+    def _online(self, collector: str) -> bool:
+        state = self._states.get(collector)
+        return state is not None and state.online
+
     def _counts(self, collector: str) -> bool:
         state = self._states.get(collector)
         return state is not None and state.online and (state.confirms or not self.receipts)
@@ -109,7 +113,13 @@ class Presence:
             if not self._states and not self.receipts:
                 return True  # collectors from before presence: as it always was
             return any(self._counts(c) for c in self._states)
-        return all(self._counts(c) for c in self.primary)
+        # A list: every one online and, in receipt mode, at least one of them confirming
+        # (a rolling upgrade: an old member's share is re-sent until a confirming one
+        # stores it).
+        states = [self._states.get(c) for c in self.primary]
+        if not all(s is not None and s.online for s in states):
+            return False
+        return not self.receipts or any(s is not None and s.confirms for s in states)
 
     def waiting_for(self) -> str:
         """Why readings are held, in words (empty when they are not)."""
@@ -126,11 +136,11 @@ class Presence:
             what = "no collector that confirms receipts" if self.receipts else "no collector"
             return f"{what} is online ({_states_text(self._states)})"
         assert not isinstance(self.primary, str)  # noqa: S101 - "none" always may send
-        missing = [c for c in self.primary if not self._counts(c)]
+        missing = [c for c in self.primary if not self._online(c)]
         never = [c for c in missing if c not in self._states]
+        if not missing:
+            return f"none of {', '.join(self.primary)} confirms receipts"
         text = f"waiting for collector(s) {', '.join(missing)} to be online"
-        if self.receipts:
-            text += " and confirming receipts"
         if never:
             text += f" ({', '.join(never)} never announced on this broker)"
         return text
