@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from edge_agent.config import AgentSettings
 from sandbox.demo.output import bits, say, step, table, wita_time
 from sandbox.demo.stage import ARRIVAL_TIMEOUT_S, DATABASE
 from sandbox.servers import SerialPty, Snmpd
@@ -156,4 +157,16 @@ def show_devices(demo: Demo, door_pty: SerialPty, influx: InfluxDB) -> None:
         f"{'-' if rss is None else f'{rss / 2**20:.0f} MiB'}, CPU "
         f"{health.get('cpu_percent', 0) or 0:.1f} % of a core, "
         f"door changes {health.get('c.door_changes', 0)}"
+    )
+    offset = health.get("clock_offset_ms")
+    say(
+        "    the gateway's clock against the collectors': "
+        + ("not checked yet" if offset is None else f"{offset:+d} ms")
+        + f", NTP synchronized: {health.get('ntp_synchronized', 'unknown')}, readings "
+        + (
+            "stamped with the collectors' time"
+            if health.get("c.clock.correcting")
+            else "on its own clock"
+        )
+        + f" (beyond {AgentSettings.model_fields['clock_tolerance_s'].default:g} s they would be)"
     )
