@@ -13,9 +13,8 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-from edge_agent.outbox._checkpoint import CHECKPOINT_BYTES, CHECKPOINT_URGENT_BYTES, Checkpointer
 from edge_agent.outbox._errors import (
     DamagedError,
     OutboxError,
@@ -58,6 +57,11 @@ if TYPE_CHECKING:
 # The outbox's IO logs under one name, as it did when it was one module.
 log = logging.getLogger("edge_agent.outbox.store")
 
+CHECKPOINT_BYTES: Final = 4 * 1024 * 1024
+"""WAL size at which the writer copies it into the database once no append waits."""
+CHECKPOINT_URGENT_BYTES: Final = 64 * 1024 * 1024
+"""WAL size at which the writer checkpoints even with appends waiting (they never stop)."""
+
 
 class ReaderConnection(Protocol):
     """The store's reader, opened and closed together with the writer's connection."""
@@ -82,7 +86,7 @@ class Database:
         self._boot_id = boot_id
         self._boot: int | None = None  # its number in the open file
         self._db: sqlite3.Connection | None = None
-        self._checkpointer: Checkpointer | None = None
+        self._checkpoint_due = False
         self._wal_path = Path(f"{path}-wal")
         self._lock_fd: int | None = None
         self._device_ids: dict[str, int] = {}
@@ -135,7 +139,7 @@ class Database:
         if 0 < layout < STORE_VERSION:
             log.info("outbox %s: upgraded from layout %d to %d", self.path, layout, STORE_VERSION)
         reopened, self._opened_before = self._opened_before, True
-        self._checkpointer = Checkpointer(self.path)
+        self._checkpoint_due = False
         self._quarantines = 0
         self._device_ids = loaded.devices
         # Reopening after a write error is routine while a disk is full: not worth a line.
@@ -151,9 +155,6 @@ class Database:
 
     def close(self) -> None:
         """Close both connections (the last to close checkpoints and removes the WAL)."""
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
         self._reader.close()
         close(self._db)
         self._db = None
@@ -269,6 +270,29 @@ class Database:
         self._checkpoint_if_due()
         return deleted
 
+    # Checkpoints.
+
+    @property
+    def checkpoint_due(self) -> bool:
+        """Whether the WAL has grown enough to be copied into the database (:meth:`checkpoint`)."""
+        return self._checkpoint_due and self._db is not None
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file, on the writer's connection and thread.
+
+        Never from a second connection while this one commits: SQLite up to 3.51.2 (Debian
+        12 ships 3.40.1) has a race between a checkpoint and a commit that resets the WAL
+        on another connection, which can skip frames and corrupt the file
+        (https://sqlite.org/wal.html#walresetbug). One thread doing both cannot race.
+        PASSIVE: readers are not waited for; the syncs follow ``synchronous``.
+        """
+        db = self._open_db()
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            raise self.error(exc) from None
+        self._checkpoint_due = False
+
     # Reading what the limits need.
 
     def used_bytes(self) -> int:
@@ -316,18 +340,15 @@ class Database:
             db.execute("PRAGMA synchronous = FULL")
 
     def _checkpoint_if_due(self) -> None:
-        """Ask for a checkpoint when the WAL has grown; do it here if it ran away."""
+        """Note that the WAL wants copying; copy it here and now if it ran away."""
         try:
             wal_bytes = self._wal_path.stat().st_size
         except OSError:
             return
-        if wal_bytes >= CHECKPOINT_URGENT_BYTES and self._db is not None:
-            try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:
-                raise self.error(exc) from None
-        elif wal_bytes >= CHECKPOINT_BYTES and self._checkpointer is not None:
-            self._checkpointer.poke()
+        if wal_bytes >= CHECKPOINT_URGENT_BYTES:
+            self.checkpoint()
+        elif wal_bytes >= CHECKPOINT_BYTES:
+            self._checkpoint_due = True
 
     def error(self, exc: sqlite3.Error, *, opening: bool = False) -> OutboxError:
         """Translate an sqlite3 error into words; close the connection if it may be stale.

@@ -91,7 +91,7 @@ def prepare(db: sqlite3.Connection, path: Path, *, sync: str, quarantines: int) 
         raise OutboxError(path, f"cannot use WAL mode (journal_mode is {mode!r})")
     db.execute(f"PRAGMA synchronous = {sync.upper()}")
     db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
-    db.execute("PRAGMA wal_autocheckpoint = 0")  # see Checkpointer
+    db.execute("PRAGMA wal_autocheckpoint = 0")  # see Database.checkpoint
     version = scalar(db, "PRAGMA user_version")
     if version > STORE_VERSION:
         raise OutboxError(

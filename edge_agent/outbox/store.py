@@ -177,6 +177,7 @@ class Outbox:
 
     def append_many(self, entries: Sequence[OutboxEntry]) -> list[int]:
         """Store several readings in one commit; all are accepted or none (see append)."""
+        entries = list(entries)  # an iterator would be used up by the checks: nothing stored
         for entry in entries:
             check_entry(entry)
         if not entries:
