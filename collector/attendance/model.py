@@ -93,12 +93,15 @@ class CardAssignment:
         employee: the holder's :attr:`Employee.key`.
         valid_from: first WITA date the card is theirs, inclusive.
         valid_to: last WITA date, inclusive (None: still theirs).
+        bits: how many low bits of ``uid`` are known (24 when registered from a Wiegand-26
+            ``facility,card`` print): a 24-bit card matches taps on its low 24 bits.
     """
 
     uid: str
     employee: str
     valid_from: date
     valid_to: date | None = None
+    bits: int = 32
 
     def valid_on(self, day: date) -> bool:
         """Whether the card belongs to :attr:`employee` on ``day`` (WITA)."""
