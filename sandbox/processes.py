@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pelangi.errors import PelangiError
 
@@ -76,6 +77,17 @@ def read_tail(path: Path, lines: int = 40, *, since: int = 0) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def as_user(user: str | None) -> dict[str, Any]:
+    """:class:`subprocess.Popen` arguments that run a child as ``user`` (None: as we are).
+
+    The child takes the user's own group and drops every other: root's supplementary
+    groups must not follow a server into its unprivileged life.
+    """
+    if user is None:
+        return {}
+    return {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
+
+
 class ChildProcess:
     """One program run as a child process, its stdout and stderr appended to a log file.
 
@@ -83,7 +95,7 @@ class ChildProcess:
     shows which run said what; :meth:`log_text` reads only the current run.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword options of one Popen call
         self,
         argv: Sequence[str | os.PathLike[str]],
         *,
@@ -91,13 +103,19 @@ class ChildProcess:
         name: str | None = None,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        user: str | None = None,
     ) -> None:
-        """Describe the process; nothing runs until :meth:`start`."""
+        """Describe the process; nothing runs until :meth:`start`.
+
+        ``user``: run as that user, with its own group and no other (we must be root):
+        for servers that refuse to run as root, such as PostgreSQL.
+        """
         self.argv = [os.fspath(arg) for arg in argv]
         self.log_path = log_path
         self.name = name or Path(self.argv[0]).name
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
+        self.user = user
         self._popen: subprocess.Popen[bytes] | None = None
         self._run_offset = 0
 
@@ -119,6 +137,7 @@ class ChildProcess:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 cwd=self.cwd,
+                **as_user(self.user),
             )
         return self
 

@@ -9,12 +9,14 @@ One module per server, all with the life cycle of :class:`Server` (:mod:`.base`)
 - :mod:`.pty`: :class:`SerialPty`, socat pseudo-terminals standing in for a serial reader
   or door controller;
 - :mod:`.snmpd`: :class:`Snmpd`, Net-SNMP standing in for a network switch;
+- :mod:`.postgres`: :class:`PostgreSQL`, a private cluster for the state database's tests;
 - :mod:`.victoria`: :class:`VictoriaMetrics`, a real server for the InfluxDB v2 write API.
 """
 
 from sandbox.servers.base import LOOPBACK, Server, free_port
 from sandbox.servers.influxdb import InfluxDB, InfluxQueryError
 from sandbox.servers.mosquitto import Mosquitto, reference_directives
+from sandbox.servers.postgres import PostgreSQL
 from sandbox.servers.pty import SerialPty
 from sandbox.servers.snmpd import Snmpd
 from sandbox.servers.victoria import VictoriaMetrics
@@ -24,6 +26,7 @@ __all__ = [
     "InfluxDB",
     "InfluxQueryError",
     "Mosquitto",
+    "PostgreSQL",
     "SerialPty",
     "Server",
     "Snmpd",

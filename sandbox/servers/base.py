@@ -76,6 +76,10 @@ class Server(ABC):
         """The child's environment (None: inherit ours)."""
         return None
 
+    def _run_as(self) -> str | None:
+        """The user the child runs as (None: as we do)."""
+        return None
+
     # -- life cycle -----------------------------------------------------------------------
 
     @property
@@ -116,7 +120,11 @@ class Server(ABC):
             raise SandboxError(f"{self.name} is already running as PID {self.pid}")
         self._prepare()
         self._process = ChildProcess(
-            self._argv(), log_path=self.log_path, name=self.name, env=self._env()
+            self._argv(),
+            log_path=self.log_path,
+            name=self.name,
+            env=self._env(),
+            user=self._run_as(),
         )
         self._process.start()
         try:
