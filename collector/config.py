@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, SecretStr, Tag, model_validator
 
+from collector.state.settings import StateSettings
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
 from pelangi.mqtt import MqttSettings
@@ -176,6 +177,7 @@ class CollectorSettings(StrictModel):
     batch: BatchSettings = Field(default_factory=BatchSettings)
     validity: ValiditySettings = Field(default_factory=ValiditySettings)
     dead_letter: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
+    state: StateSettings = StateSettings()
     stats_interval_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0, description="how often the collector writes its own metrics"
     )

@@ -9,6 +9,7 @@ A bad file never produces a traceback: :func:`load` raises :class:`ConfigError` 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=BaseModel)
 
 _SECRET_WORDS = ("password", "token", "secret")
+# scheme://user:password@host: the password part of a URL echoed in a problem line.
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
 
 
 class StrictModel(BaseModel):
@@ -98,7 +101,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 def _show(loc: tuple[int | str, ...], value: Any) -> str:  # noqa: ANN401 - any YAML value
     if any(isinstance(part, str) and any(w in part for w in _SECRET_WORDS) for part in loc):
         return "(hidden)"
-    text = repr(value)
+    text = _URL_PASSWORD.sub(r"\1:***@", repr(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -9,6 +9,10 @@
 - ``make_pty`` (function): a factory of simulated serial readers; ``serial_pty`` is one.
 - ``log_book`` (session): where fixtures register logs; when a test fails, the tail of
   every registered log is added to its report.
+- ``postgres`` (session): one private PostgreSQL cluster for the whole run.
+- ``state_settings`` (function, parametrised ``sqlite`` / ``postgresql``): a fresh, empty
+  state database on each backend (an SQLite file in tmp_path; a new database on the
+  session's PostgreSQL, dropped afterwards); ``state_db`` opens it (schema at head).
 - ``clock`` (function): a :class:`sandbox.outboxes.FakeClock`; ``open_outbox`` opens
   outboxes on it in tmp_path (:class:`sandbox.outboxes.Outboxes`), all closed after.
 """
@@ -17,13 +21,15 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
+from pydantic import SecretStr
 
+from collector.state import StateDatabase, StateSettings, open_state
 from sandbox.logbook import LogBook
 from sandbox.outboxes import FakeClock, Outboxes
-from sandbox.servers import InfluxDB, Mosquitto, SerialPty
+from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty, Server
 from sandbox.snmpd import Snmpd
 
 if TYPE_CHECKING:
@@ -52,6 +58,19 @@ def pytest_runtest_makereport(
     return report
 
 
+S = TypeVar("S", bound=Server)
+
+
+def served(server: S, label: str, log_book: LogBook) -> Iterator[S]:
+    """Run ``server`` for as long as the fixture lasts, its log shown if a test fails."""
+    remove = log_book.add(label, server)
+    try:
+        with server:
+            yield server
+    finally:
+        remove()
+
+
 @pytest.fixture(scope="session")
 def log_book(pytestconfig: pytest.Config) -> LogBook:
     """Register logs to be shown when a test fails."""
@@ -61,25 +80,13 @@ def log_book(pytestconfig: pytest.Config) -> LogBook:
 @pytest.fixture
 def mosquitto(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
     """A fresh Mosquitto broker on a free loopback port, with its data in tmp_path."""
-    broker = Mosquitto(tmp_path / "mosquitto")
-    remove = log_book.add("mosquitto", broker)
-    try:
-        with broker:
-            yield broker
-    finally:
-        remove()
+    yield from served(Mosquitto(tmp_path / "mosquitto"), "mosquitto", log_book)
 
 
 @pytest.fixture(scope="session")
 def influxdb(tmp_path_factory: pytest.TempPathFactory, log_book: LogBook) -> Iterator[InfluxDB]:
     """One InfluxDB server for the whole session; tests use their own database on it."""
-    server = InfluxDB(tmp_path_factory.mktemp("influxdb"))
-    remove = log_book.add("influxd", server)
-    try:
-        with server:
-            yield server
-    finally:
-        remove()
+    yield from served(InfluxDB(tmp_path_factory.mktemp("influxdb")), "influxd", log_book)
 
 
 @pytest.fixture
@@ -144,13 +151,34 @@ def serial_pty(make_pty: Callable[[str], SerialPty]) -> SerialPty:
 @pytest.fixture
 def snmpd(tmp_path: Path, log_book: LogBook) -> Iterator[Snmpd]:
     """A real snmpd on a free loopback UDP port, serving this machine's interfaces."""
-    agent = Snmpd(tmp_path / "snmpd")
-    remove = log_book.add("snmpd", agent)
-    try:
-        with agent:
-            yield agent
-    finally:
-        remove()
+    yield from served(Snmpd(tmp_path / "snmpd"), "snmpd", log_book)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory, log_book: LogBook) -> Iterator[PostgreSQL]:
+    """One PostgreSQL server for the whole session; tests use their own database on it."""
+    yield from served(PostgreSQL(tmp_path_factory.mktemp("postgres")), "postgres", log_book)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateSettings]:
+    """Settings of a fresh, empty state database: an SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield StateSettings(url=SecretStr(f"sqlite:///{tmp_path / 'state.db'}"))
+        return
+    server: PostgreSQL = request.getfixturevalue("postgres")
+    name = unique_database_name(request.node.name).lower()
+    server.create_database(name)
+    yield StateSettings(url=SecretStr(server.url(name)))
+    if server.running:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def state_db(state_settings: StateSettings) -> Iterator[StateDatabase]:
+    """The fresh state database of ``state_settings``, opened (schema at head)."""
+    with open_state(state_settings) as database:
+        yield database
 
 
 @pytest.fixture
