@@ -5,7 +5,8 @@ Tree::
     PelangiError
     ├── ConfigError            a configuration file is unreadable or invalid
     ├── TopicError             an MQTT topic is not part of the scheme
-    └── PayloadError           an MQTT payload breaks the contract (carries a reason code)
+    ├── PayloadError           an MQTT payload breaks the contract (carries a reason code)
+    └── CardFormatError        a card number written by a person is in no known form
 
 The edge agent and the collector derive their own errors from ``PelangiError`` too,
 so ``except PelangiError`` catches everything that is a known, explained failure.
@@ -64,3 +65,18 @@ class PayloadError(PelangiError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason.value}: {detail}")
+
+
+class CardFormatError(PelangiError, ValueError):
+    """A card number (typed, printed, from a spreadsheet) is in none of the known forms.
+
+    Attributes:
+        text: what was given (at most 64 characters of it).
+        expected: the forms that would have been understood, in words.
+    """
+
+    def __init__(self, text: str, expected: str) -> None:
+        """Create the error for ``text``."""
+        self.text = text[:64]
+        self.expected = expected
+        super().__init__(f"card number {self.text!r} is in no known form: expected {expected}")
