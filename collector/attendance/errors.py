@@ -1,0 +1,112 @@
+"""Errors of the attendance registry and its imports.
+
+Tree (under :class:`collector.errors.CollectorError`)::
+
+    AttendanceError
+    └── RegistryError          a change the registry refuses (nothing was changed)
+        ├── UnknownEmployee    no employee has that key or NIP
+        ├── UnknownLeave       no leave has that id
+        ├── UnknownName        a unit, schedule, shift or leave kind the settings do not define
+        ├── CardConflict       a card would belong to two people (or twice to one) at once
+        ├── DuplicateNip       another employee already has that NIP
+        └── ImportNotClean     an import with problems was applied without confirmation
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from collector.errors import CollectorError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from collector.attendance.model import CardAssignment
+
+
+class AttendanceError(CollectorError):
+    """Base class of attendance's own errors."""
+
+
+class RegistryError(AttendanceError):
+    """The registry refused a change; the transaction it was part of changed nothing."""
+
+
+class UnknownEmployee(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """No employee has this key or NIP."""
+
+    def __init__(self, key: str) -> None:
+        """Create the error for ``key``."""
+        self.key = key
+        super().__init__(f"no employee has the key or NIP {key!r} (see `employees find`)")
+
+
+class UnknownLeave(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """No leave has this id."""
+
+    def __init__(self, leave_id: int) -> None:
+        """Create the error for ``leave_id``."""
+        self.leave_id = leave_id
+        super().__init__(f"no leave has the id {leave_id} (see `attendance leave list`)")
+
+
+class UnknownName(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """A unit, schedule, shift or leave kind that the attendance settings do not define.
+
+    Attributes:
+        what: which kind of name (``unit``, ``schedule``...).
+        name: the name given.
+        known: the names that are defined, sorted.
+    """
+
+    def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
+        """Create the error for ``name``, listing the ``known`` ones."""
+        self.what = what
+        self.name = name
+        self.known = sorted(known)
+        listed = ", ".join(self.known) if self.known else "(none are defined)"
+        super().__init__(f"unknown {what} {name!r}: the known ones are {listed}")
+
+
+class CardConflict(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """A card assignment overlapping another one of the same card.
+
+    Attributes:
+        wanted: the assignment that was refused.
+        held: the one it overlaps (the same holder or another).
+    """
+
+    def __init__(self, wanted: CardAssignment, held: CardAssignment) -> None:
+        """Create the error for ``wanted``, which overlaps ``held``."""
+        self.wanted = wanted
+        self.held = held
+        until = f"to {held.valid_to}" if held.valid_to is not None else "with no end"
+        whose = "also" if held.employee == wanted.employee else f"{wanted.employee}'s"
+        super().__init__(
+            f"card {wanted.uid} belongs to {held.employee} from {held.valid_from} {until}: "
+            f"it cannot be {whose} on overlapping days (end that assignment first: a card "
+            "moves the day after)"
+        )
+
+
+class DuplicateNip(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """Another employee already has this NIP."""
+
+    def __init__(self, nip: str, holder: str) -> None:
+        """Create the error for ``nip``, which ``holder`` has."""
+        self.nip = nip
+        self.holder = holder
+        super().__init__(f"NIP {nip} already belongs to employee {holder!r}")
+
+
+class ImportNotClean(RegistryError):  # noqa: N818 - reads as the condition it reports
+    """An import whose report lists problems was applied without being confirmed."""
+
+    def __init__(self, source: str, problems: int) -> None:
+        """Create the error for the import of ``source`` with ``problems`` problems."""
+        self.source = source
+        self.problems = problems
+        super().__init__(
+            f"{source}: {problems} problem(s) in the report; nothing was changed "
+            "(fix the file, or confirm to apply the rows without problems)"
+        )
