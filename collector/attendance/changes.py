@@ -74,8 +74,12 @@ class RegistryChanges:
                 return int(found)
         raise UnknownEmployee(key)
 
-    def put_employee(self, person: Employee) -> None:
-        """Add ``person``, or update the employee with the same key."""
+    def put_employee(self, person: Employee, *, was: str | None = None) -> None:
+        """Add ``person``, or update the employee with the same key (or with key ``was``).
+
+        ``was``: the employee's key until now, when it changes (an honorer appointed PPPK
+        is keyed by their new NIP); their cards, leave and history stay theirs.
+        """
         self._names.check("unit", person.unit)
         if person.schedule is not None:
             self._names.check("schedule", person.schedule)
@@ -83,11 +87,11 @@ class RegistryChanges:
             holder = self._db.execute(
                 select(employee.c.key).where(employee.c.nip == person.nip)
             ).scalar()
-            if holder is not None and holder != person.key:
+            if holder is not None and holder not in {person.key, was}:
                 raise DuplicateNip(person.nip, holder)
         row = _rows.employee_row(person)
         changed = self._db.execute(
-            update(employee).where(employee.c.key == person.key).values(row)
+            update(employee).where(employee.c.key == (was or person.key)).values(row)
         ).rowcount
         if not changed:
             self._db.execute(insert(employee).values(row))
