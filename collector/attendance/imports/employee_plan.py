@@ -24,6 +24,7 @@ from collector.attendance.imports.report import (
     Kind,
     Line,
     Operation,
+    in_file_order,
     problem,
 )
 from collector.attendance.imports.table import ImportFileError
@@ -92,7 +93,7 @@ class _Planner:
             changed = [
                 f"{name} {getattr(before, name)!r} -> {getattr(person, name)!r}"
                 for name in ("name", "unit", "schedule", "nip", "active_from", "active_to")
-                if getattr(before, name) != getattr(person, name)
+                if getattr(before, name) != getattr(person, name) and (name != "nip" or not was)
             ]
             if changed:
                 self.add(Kind.CHANGE, entry.row, f"employee {person.key}: {', '.join(changed)}")
@@ -206,11 +207,13 @@ def plan_employees(
     for entry in entries:
         if entry.row not in bad and planner.employee(entry):
             planner.cards_of(entry)
+    # A row with a problem is not imported: what it would have changed is not listed.
+    bad = {line.row for line in planner.lines if line.kind is Kind.PROBLEM}
+    lines = [line for line in planner.lines if line.kind is Kind.PROBLEM or line.row not in bad]
+    busy = {line.row for line in lines}
+    unchanged = sum(1 for entry in entries if entry.row not in busy)
     report = ImportReport(
-        table.source,
-        len(table.rows),
-        tuple(sorted(planner.lines, key=lambda line: line.row)),
-        table.unused,
+        table.source, len(table.rows), in_file_order(lines), table.unused, unchanged
     )
     return ImportPlan(report, planner.operations())
 

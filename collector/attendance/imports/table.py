@@ -1,15 +1,16 @@
 """Reading an import file (CSV or XLSX) into rows of named cells, nothing more.
 
-The first non-empty row is the header. Headers are matched case- and space-insensitively
+The header is the first row naming at least two of the columns (rows above it, such as a
+sheet's title, are skipped). Headers are matched case- and space-insensitively
 (``Tanggal Mulai``, ``tanggal-mulai`` and ``TANGGAL_MULAI`` are one column) against each
 import's columns and their aliases (Bahasa Indonesia first, common English names too).
-Row numbers are the spreadsheet's (the header is usually row 1), so a problem's row is
-the one a person sees when they open the file.
+Row numbers are the spreadsheet's, so a problem's row is the one a person sees when they
+open the file.
 
 CSV: UTF-8 (with or without the BOM Excel writes), UTF-16 with a BOM (Excel's "Unicode
 text"), else Windows-1252 (Excel's "CSV" on Indonesian Windows); separated by commas,
 semicolons (what Excel writes where the decimal mark is a comma) or tabs, whichever the
-header uses most. XLSX: the first sheet, read with openpyxl in read-only mode; cells keep
+first lines use most. XLSX: the first sheet, read with openpyxl in read-only mode; cells keep
 their types (a date cell is a date, a number a number).
 """
 
@@ -129,17 +130,51 @@ def read_table(path: Path, columns: Sequence[Column]) -> Table:
 def to_table(
     source: str, grid: Iterable[tuple[int, Sequence[CellValue]]], columns: Sequence[Column]
 ) -> Table:
-    """Build a :class:`Table` from numbered rows of raw cells (the header first)."""
-    rows = iter((number, cells) for number, cells in grid if any(_filled(c) for c in cells))
-    header = next(rows, None)
-    if header is None:
-        raise ImportFileError(source, "the file is empty: expected a header row")
-    number, titles = header
+    """Build a :class:`Table` of ``columns`` from numbered rows of raw cells."""
     names = {
         normalise(alias): column.name
         for column in columns
         for alias in (column.name, *column.aliases)
     }
+    rows = iter((number, cells) for number, cells in grid if any(_filled(c) for c in cells))
+    # The header is the first row naming two columns: rows above it (a sheet's title, the
+    # office's name) are not data.
+    header = next(
+        (
+            (number, cells)
+            for number, cells in rows
+            if len({names.get(normalise(str(c))) for c in cells if _filled(c)} - {None}) >= 2
+        ),
+        None,
+    )
+    if header is None:
+        wanted = ", ".join(c.name for c in columns)
+        raise ImportFileError(source, f"expected a header row naming the columns ({wanted})")
+    number, titles = header
+    positions, unused = _positions(source, number, titles, names)
+    missing = [c for c in columns if c.required and c.name not in positions]
+    if missing:
+        wanted = "; ".join(f"{c.name} (or {', '.join(c.aliases)})" for c in missing)
+        found = ", ".join(str(h) for h in titles if _filled(h))
+        raise ImportFileError(source, f"row {number}: expected the columns {wanted}; found {found}")
+    table_rows = tuple(
+        Row(
+            row_number,
+            {
+                name: Cell(text, cells[index] if index < len(cells) else None)
+                for name, (index, text) in positions.items()
+            },
+        )
+        for row_number, cells in rows
+    )
+    headers = {name: text for name, (_, text) in positions.items()}
+    return Table(source, table_rows, headers, tuple(unused))
+
+
+def _positions(
+    source: str, number: int, titles: Sequence[CellValue], names: Mapping[str, str]
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """Where each known column is in the header row (and the headers no column has)."""
     positions: dict[str, tuple[int, str]] = {}
     unused: list[str] = []
     for index, raw in enumerate(titles):
@@ -155,23 +190,7 @@ def to_table(
                 f"row {number}: columns {positions[name][1]!r} and {text!r} are both {name!r}",
             )
         positions[name] = (index, text)
-    missing = [c for c in columns if c.required and c.name not in positions]
-    if missing:
-        wanted = "; ".join(f"{c.name} (or {', '.join(c.aliases)})" for c in missing)
-        found = ", ".join(str(h) for h in titles if _filled(h)) or "none"
-        raise ImportFileError(source, f"row {number}: expected the columns {wanted}; found {found}")
-    table_rows = tuple(
-        Row(
-            row_number,
-            {
-                name: Cell(text, cells[index] if index < len(cells) else None)
-                for name, (index, text) in positions.items()
-            },
-        )
-        for row_number, cells in rows
-    )
-    headers = {name: text for name, (_, text) in positions.items()}
-    return Table(source, table_rows, headers, tuple(unused))
+    return positions, unused
 
 
 def _filled(value: CellValue) -> bool:
@@ -189,8 +208,8 @@ def _decode(data: bytes) -> str:
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[CellValue]]]:
     text = _decode(data)
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    separator = max(_SEPARATORS, key=first.count)
+    head = "\n".join([line for line in text.splitlines() if line.strip()][:5])
+    separator = max(_SEPARATORS, key=head.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     return [(number, list(cells)) for number, cells in enumerate(reader, start=1)]
 
