@@ -30,6 +30,7 @@ from collector.state import StateDatabase, StateSettings, open_state
 from sandbox.logbook import LogBook
 from sandbox.outboxes import FakeClock, Outboxes
 from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty, Server
+from sandbox.servers.postgres import PASSWORD
 from sandbox.snmpd import Snmpd
 
 if TYPE_CHECKING:
@@ -164,12 +165,12 @@ def postgres(tmp_path_factory: pytest.TempPathFactory, log_book: LogBook) -> Ite
 def state_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateSettings]:
     """Settings of a fresh, empty state database: an SQLite file, or a PostgreSQL database."""
     if request.param == "sqlite":
-        yield StateSettings(url=SecretStr(f"sqlite:///{tmp_path / 'state.db'}"))
+        yield StateSettings(url=f"sqlite:///{tmp_path / 'state.db'}")
         return
     server: PostgreSQL = request.getfixturevalue("postgres")
     name = unique_database_name(request.node.name).lower()
     server.create_database(name)
-    yield StateSettings(url=SecretStr(server.url(name)))
+    yield StateSettings(url=server.url(name), password=SecretStr(PASSWORD))
     if server.running:
         server.drop_database(name)
 

@@ -8,6 +8,7 @@ backends in test_attendance_registry.py).
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,6 @@ import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import SecretStr
 
 from collector.attendance.changes import NEW_LEAVE_ID
 from collector.attendance.errors import CardConflict, ImportNotClean
@@ -64,7 +64,7 @@ AGUS = Employee("H-017", "Agus Satpam", "umum", "satpam")
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[StateDatabase]:
-    with open_state(StateSettings(url=SecretStr(f"sqlite:///{tmp_path / 'state.db'}"))) as db:
+    with open_state(StateSettings(url=f"sqlite:///{tmp_path / 'state.db'}")) as db:
         yield db
 
 
@@ -255,6 +255,19 @@ def test_applying_is_all_or_nothing_when_the_registry_changed_since(
     with pytest.raises(CardConflict):
         apply_plan(registry, plan)
     assert registry.find("H-08") == []  # Oki was not imported either
+
+
+def test_the_same_file_as_xlsx_gives_the_same_report(registry: Registry, tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    with (DATA / "pegawai.csv").open(encoding="utf-8-sig", newline="") as file:
+        for cells in csv.reader(file, delimiter=";"):
+            sheet.append(cells)
+    path = tmp_path / "pegawai.xlsx"
+    workbook.save(path)
+    plan = plan_employee_file(path, registry, NAMES, today=TODAY)
+    assert text(plan) == [line.replace("pegawai.csv", "pegawai.xlsx") for line in EMPLOYEE_REPORT]
 
 
 def test_an_xlsx_file_keeps_cell_types_and_its_title_rows(

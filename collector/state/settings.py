@@ -3,9 +3,9 @@
 The URL is SQLAlchemy's: ``sqlite:////var/lib/pelangi/state.db`` (the default: an embedded
 file, four slashes for an absolute path) or ``postgresql+psycopg://pelangi@db-host/pelangi``
 for an office that runs PostgreSQL (``postgresql://`` means the same here: psycopg 3 is the
-driver Pelangi ships with). A password may be written into the URL or, better, kept apart in
-``password``; either way it is held as a secret and never shown: :attr:`StateSettings.display_url`
-is what log lines and error messages print.
+driver Pelangi ships with). The password is kept apart, in ``password``, a secret never
+shown: the URL holds none (one written into it is refused), so the URL can be logged, and
+the settings dumped, as they are; :attr:`StateSettings.display_url` is what messages print.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def parse_url(text: str) -> URL:
     """Parse and normalise a state database URL (see the module docstring).
 
     Raises:
-        ValueError: not a URL, another database, or an SQLite URL that is not an absolute
-            file path; the message never repeats a password.
+        ValueError: not a URL, another database, a password in it, or an SQLite URL that
+            is not an absolute file path; the message never repeats a password.
     """
     try:
         url = make_url(text)
@@ -45,6 +45,8 @@ def parse_url(text: str) -> URL:
             f"expected an sqlite:// or postgresql+psycopg:// URL, got {url.drivername}://"
         )
     url = url.set(drivername=driver)
+    if url.password is not None:
+        raise ValueError("expected the URL without a password: put it in state.password")
     if driver == SQLITE:
         # A relative path would depend on the working directory (systemd starts us in /),
         # and an in-memory database would forget everything at exit.
@@ -61,12 +63,12 @@ def parse_url(text: str) -> URL:
 class StateSettings(StrictModel):
     """The state database: employees, cards, leave, attendance results (later: alert state)."""
 
-    url: SecretStr = Field(
-        default=SecretStr(DEFAULT_URL),
+    url: str = Field(
+        default=DEFAULT_URL,
         description="SQLAlchemy URL: sqlite:////path/state.db or postgresql+psycopg://...",
     )
     password: SecretStr | None = Field(
-        default=None, description="PostgreSQL password, instead of writing it into the URL"
+        default=None, description="PostgreSQL password (never in the URL)"
     )
     upgrade_on_start: bool = Field(
         default=True,
@@ -83,15 +85,14 @@ class StateSettings(StrictModel):
 
     @field_validator("url")
     @classmethod
-    def _valid_url(cls, value: SecretStr) -> SecretStr:
-        # Validated as a secret: a bad URL's error must not echo a password written into it.
-        parse_url(value.get_secret_value())
+    def _valid_url(cls, value: str) -> str:
+        parse_url(value)
         return value
 
     @property
     def engine_url(self) -> URL:
         """The URL to connect with, the password included (never print it)."""
-        url = parse_url(self.url.get_secret_value())
+        url = parse_url(self.url)
         if self.password is not None:
             url = url.set(password=self.password.get_secret_value())
         return url

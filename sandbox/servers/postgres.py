@@ -82,10 +82,12 @@ class PostgreSQL(Server):
         """The cluster's data folder (PGDATA)."""
         return self.cluster / "data"
 
-    def url(self, database: str, *, password: str | None = PASSWORD) -> str:
-        """The SQLAlchemy URL of ``database`` for the superuser (``password=None``: without)."""
-        login = SUPERUSER if password is None else f"{SUPERUSER}:{password}"
-        return f"postgresql+psycopg://{login}@{self.host}:{self.port}/{database}"
+    def url(self, database: str, *, user: str = SUPERUSER) -> str:
+        """The SQLAlchemy URL of ``database`` for ``user``, without a password.
+
+        The superuser's password is :data:`PASSWORD`.
+        """
+        return f"postgresql+psycopg://{user}@{self.host}:{self.port}/{database}"
 
     def _prepare(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
