@@ -4,7 +4,9 @@
   (:mod:`edge_agent.outbox`) and runs the sending loop. :meth:`MqttPublisher.build`
   assembles the uplink from the configuration, in one place.
 - :mod:`edge_agent.uplink.connection`: one MQTT connection at a time, jittered
-  reconnects, births and deaths, rebirth commands.
+  reconnects, births and deaths, rebirth commands; where it stands in
+  :mod:`edge_agent.uplink.state`, what it subscribes to in
+  :mod:`edge_agent.uplink.subscriptions`.
 - :mod:`edge_agent.uplink.certificates`: the birth/death certificates and ``bdseq``.
 - :mod:`edge_agent.uplink.presence`: whether a collector is there to receive (pure).
 - :mod:`edge_agent.uplink.fallback`: readings held in memory while the outbox cannot store.
