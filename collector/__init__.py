@@ -6,7 +6,9 @@ Layers:
 - :mod:`collector.session`: the MQTT network thread (reconnects with jittered backoff,
   deliberate reconnects, timers, survives any error).
 - :mod:`collector.subscriber`: the MQTT side (persistent session, QoS 1, manual acks,
-  receipts, optional shared subscription); :mod:`collector.presence`: its presence.
+  receipts, optional shared subscription); :mod:`collector.presence`: its presence;
+  :mod:`collector.receipt_sender`: its receipts; :mod:`collector.deferral`: messages
+  left with the broker while storage is behind (:mod:`collector.backpressure`).
 - :mod:`collector.intake`: one message in, lines (or dead letters) and what to confirm out.
 - :mod:`collector.validation`: bytes + topic in, envelope or a reasoned rejection out.
 - :mod:`collector.plausibility`: readings whose timestamps are out of the window (pure).
