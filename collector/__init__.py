@@ -17,7 +17,8 @@ Layers:
 - :mod:`collector.deadletter`: refused messages, readings and points, kept whole with the
   reason; :mod:`collector.replay` judges them again (``dead-letters replay``).
 - :mod:`collector.storage`: schema, line protocol, InfluxDB backends (1.x, v2 API), setup.
-- :mod:`collector.writer_pool`: batching, writer threads, acknowledging only what was stored.
+- :mod:`collector.writer_pool`: batching, writer threads, acknowledging only what was stored;
+  :mod:`collector.progress`: how storage is doing, for the watchdog.
 - :mod:`collector.metrics` and :mod:`collector.selfstats`: own counters, into InfluxDB too.
 - :mod:`collector.watchdog`: stall detection and systemd notifications.
 - :mod:`collector.service`: wires the layers together; :mod:`collector.cli` is the command
