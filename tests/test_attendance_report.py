@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 
 MONDAY = date(2026, 3, 2)
 NIP = "199001012020121001"
+TUESDAY_ROW = (
+    "2026-03-03",
+    "Selasa",
+    NIP,
+    "Siti Rahmawati",
+    "Dinas Komunikasi dan Informatika",
+    "H",
+    "07:45",
+    "16:02",
+)
+"""The first eight cells of the day with taps, in the daily table and the CSV alike."""
 
 
 def at(day: date, hour: int, minute: int, second: int = 0) -> datetime:
@@ -74,16 +85,7 @@ def test_daily_rows_sorted_by_day_then_unit_and_name_with_wita_minutes() -> None
             None,
         ),
         ("2026-03-02", "Senin", "honorer-7", "Andi Saputra", "Satuan Pengamanan", "TK", None, None),
-        (
-            "2026-03-03",
-            "Selasa",
-            NIP,
-            "Siti Rahmawati",
-            "Dinas Komunikasi dan Informatika",
-            "H",
-            "07:45",
-            "16:02",
-        ),
+        TUESDAY_ROW,
     ]
     assert daily.rows[2][8:] == (15, "TL1", None, None, 496, 0.5, None)
     assert daily.rows[1][-1] == "tanpa tap"
@@ -162,16 +164,7 @@ def test_csv_files_one_per_table_utf8_with_bom(tmp_path: Path) -> None:
     with path.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == list(DAILY_HEADERS)
-    assert rows[3][:8] == [
-        "2026-03-03",
-        "Selasa",
-        NIP,
-        "Siti Rahmawati",
-        "Dinas Komunikasi dan Informatika",
-        "H",
-        "07:45",
-        "16:02",
-    ]
+    assert tuple(rows[3][:8]) == TUESDAY_ROW
     assert rows[1][6] == ""  # no check-in: an empty cell, not "None"
 
 
