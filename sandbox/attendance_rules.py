@@ -11,13 +11,19 @@ from __future__ import annotations
 import functools
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from collector.attendance.calendar import Calendar
 from collector.attendance.holidays import HolidayCalendar, load_holidays
 from collector.attendance.model import WITA, CardAssignment, Employee, Tap
+from collector.attendance.rules import RegistryValues, compute_days
 from collector.attendance.schedules import Hours, OfficeSchedule, Weekday, default_schedules
 from collector.attendance.settings import AttendanceSettings, DateRange, UnitSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from collector.attendance.model import DayResult, Leave, RosterEntry, UnknownTap
 
 HOLIDAYS_2026: Final = Path(__file__).resolve().parent.parent / "config/holidays-2026.example.yaml"
 RAMADAN_2026: Final = DateRange(first=date(2026, 2, 19), last=date(2026, 3, 20))
@@ -97,3 +103,20 @@ def card_of(
 ) -> CardAssignment:
     """A card held by ``employee`` from ``first`` to ``last``."""
     return CardAssignment(uid, employee, first, last, bits)
+
+
+def compute(  # noqa: PLR0913 - the rules' inputs, defaulted to the test office
+    days: Iterable[date],
+    taps: Iterable[Tap],
+    employees: Iterable[Employee],
+    cards: Iterable[CardAssignment],
+    *,
+    leave: Iterable[Leave] = (),
+    roster: Iterable[RosterEntry] = (),
+    settings: AttendanceSettings | None = None,
+    calendar: Calendar | None = None,
+) -> tuple[list[DayResult], list[UnknownTap]]:
+    """:func:`compute_days` for the test office."""
+    settings = settings or office_settings()
+    registry = RegistryValues(tuple(employees), tuple(cards), tuple(leave), tuple(roster))
+    return compute_days(days, taps, registry, calendar or office_calendar(settings), settings)
