@@ -25,7 +25,7 @@ off are counted and noted, per gateway, so the report shows them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,13 +33,14 @@ from collector.attendance import labels
 from collector.attendance.bands import band, day_penalty, whole_minutes
 from collector.attendance.calendar import DayOff, WorkPeriod
 from collector.attendance.errors import AttendanceError
-from collector.attendance.model import DayResult, PartialLeave, Status
+from collector.attendance.model import WITA, DayResult, PartialLeave, Status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date
 
     from collector.attendance.model import Employee, Leave, Tap
-    from collector.attendance.settings import AttendanceSettings
+    from collector.attendance.settings import AttendanceSettings, BandSettings, PenaltyRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,51 +58,85 @@ class DayTaps:
     outside: int = 0
 
 
-def judge_day(
+@dataclass(frozen=True, slots=True)
+class UnitDay:
+    """What a unit's day is judged with: its bands and the penalty rules in force."""
+
+    bands: BandSettings
+    penalties: PenaltyRules | None
+
+    @classmethod
+    def of(cls, settings: AttendanceSettings, unit: str, day: date) -> UnitDay:
+        """``unit``'s bands and penalty rules on ``day``. Raises RegistryMismatch."""
+        return cls(settings.bands_for(unit), settings.penalties_on(unit, day))
+
+
+def judge_day(  # noqa: PLR0913 - the day's inputs; unit_day is a shortcut for many employees
     employee: Employee,
     expected: WorkPeriod | DayOff,
     taps: DayTaps,
     leaves: Sequence[Leave],
     settings: AttendanceSettings,
+    *,
+    unit_day: UnitDay | None = None,
 ) -> DayResult:
     """The employee's :class:`DayResult` for ``expected.day`` (rules: module docstring).
 
-    ``leaves`` are the employee's; those not covering the day are ignored.
+    ``leaves`` are the employee's; those not covering the day are ignored. ``unit_day``
+    is ``UnitDay.of(settings, employee.unit, expected.day)``, worked out once by callers
+    judging a whole unit's day.
 
     Raises:
         RegistryMismatch: a leave kind or the unit is not configured.
         AttendanceError: a partial-day permission without its time.
     """
     day = expected.day
-    covering = sorted((lv for lv in leaves if lv.covers(day)), key=lambda lv: (lv.first, lv.id))
+    covering = [lv for lv in leaves if lv.covers(day)]
+    if len(covering) > 1:
+        covering.sort(key=lambda lv: (lv.first, lv.id))
     whole = [lv for lv in covering if lv.partial is None]
-    base = DayResult(employee.key, day, employee.unit, Status.LIBUR, taps=taps.listed)
-    clock_notes = _clock_notes(taps.listed)
+    notes = _clock_notes(taps.listed)
     if isinstance(expected, DayOff):
-        off_notes = [expected.reason, *clock_notes]
+        notes.insert(0, expected.reason)
         if taps.listed:
-            off_notes.append(labels.TAPS_ON_DAY_OFF)
-        off_notes += [labels.leave_on_day_off(settings.leave_kind(lv.kind).label) for lv in whole]
-        return replace(base, notes=tuple(off_notes))
-    notes = [labels.RAMADAN_HOURS] if expected.ramadan else []
-    notes += clock_notes
+            notes.append(labels.TAPS_ON_DAY_OFF)
+        notes += [labels.leave_on_day_off(settings.leave_kind(lv.kind).label) for lv in whole]
+        return DayResult(
+            employee.key, day, employee.unit, Status.LIBUR, taps=taps.listed, notes=tuple(notes)
+        )
+    if expected.ramadan:
+        notes.insert(0, labels.RAMADAN_HOURS)
     if taps.outside:
         notes.append(labels.outside_window(taps.outside))
     check_in, check_out = _check_in_out(taps.counted, expected.midpoint)
-    base = replace(
-        base,
-        check_in=check_in,
-        check_out=check_out,
-        worked_minutes=whole_minutes(check_out - check_in) if check_in and check_out else 0,
-    )
+    worked = whole_minutes(check_out - check_in) if check_in and check_out else 0
     if whole:
-        return _on_leave(base, whole, counted=bool(taps.counted), notes=notes, settings=settings)
-    rules = settings.penalties_on(employee.unit, day)
+        status = _leave_status(whole, counted=bool(taps.counted), notes=notes, settings=settings)
+        return DayResult(
+            employee.key,
+            day,
+            employee.unit,
+            status,
+            check_in=check_in,
+            check_out=check_out,
+            worked_minutes=worked,
+            taps=taps.listed,
+            notes=tuple(notes),
+        )
+    unit_day = unit_day or UnitDay.of(settings, employee.unit, day)
+    rules = unit_day.penalties
     if not taps.counted:
-        absent = day_penalty(Status.TANPA_KETERANGAN, 0, 0, rules)
-        return replace(base, status=Status.TANPA_KETERANGAN, penalty_pct=absent, notes=tuple(notes))
+        return DayResult(
+            employee.key,
+            day,
+            employee.unit,
+            Status.TANPA_KETERANGAN,
+            penalty_pct=day_penalty(Status.TANPA_KETERANGAN, 0, 0, rules),
+            taps=taps.listed,
+            notes=tuple(notes),
+        )
     late_from, end = _excused(expected, [lv for lv in covering if lv.partial], notes, settings)
-    bands = settings.bands_for(employee.unit)
+    bands = unit_day.bands
     late = whole_minutes(check_in - late_from) if check_in else 0
     early = whole_minutes(end - check_out) if check_out else 0
     tl = band(late, bands.late_min) if check_in else bands.no_check_in
@@ -110,27 +145,28 @@ def judge_day(
         notes.append(labels.NO_CHECK_IN)
     if not check_out:
         notes.append(labels.NO_CHECK_OUT)
-    return replace(
-        base,
-        status=Status.HADIR,
+    return DayResult(
+        employee.key,
+        day,
+        employee.unit,
+        Status.HADIR,
+        check_in=check_in,
+        check_out=check_out,
         minutes_late=late,
         minutes_early=early,
+        worked_minutes=worked,
         tl=tl,
         psw=psw,
         penalty_pct=day_penalty(Status.HADIR, tl, psw, rules),
+        taps=taps.listed,
         notes=tuple(notes),
     )
 
 
-def _on_leave(
-    base: DayResult,
-    whole: Sequence[Leave],
-    *,
-    counted: bool,
-    notes: list[str],
-    settings: AttendanceSettings,
-) -> DayResult:
-    """A working day that whole-day leave decides: its status, its taps without bands."""
+def _leave_status(
+    whole: Sequence[Leave], *, counted: bool, notes: list[str], settings: AttendanceSettings
+) -> Status:
+    """The status whole-day leave gives a working day; its notes go first in ``notes``."""
     first = whole[0]
     kind = settings.leave_kind(first.kind)
     leave_notes = [kind.label + (f" ({first.note})" if first.note else "")]
@@ -139,7 +175,8 @@ def _on_leave(
         leave_notes.append(labels.several_leaves(names, kind.label))
     if counted:
         leave_notes.append(labels.taps_during_leave(kind.label))
-    return replace(base, status=kind.status, notes=tuple(leave_notes + notes))
+    notes[:0] = leave_notes
+    return kind.status
 
 
 def _check_in_out(
@@ -171,8 +208,9 @@ def _excused(
             )
         # The first such time of day from the window's opening: 05:00 of a night shift
         # that started the evening before is the next morning.
-        at = datetime.combine(period.window_start.date(), leave.until, period.window_start.tzinfo)
-        if at < period.window_start:
+        opens = period.window_start.astimezone(WITA)
+        at = datetime.combine(opens.date(), leave.until, WITA)
+        if at < opens:
             at += timedelta(days=1)
         if leave.partial is PartialLeave.LATE_ARRIVAL:
             late_from = max(late_from, at)
@@ -183,6 +221,8 @@ def _excused(
 
 
 def _clock_notes(listed: Sequence[Tap]) -> list[str]:
+    if not any(tap.clock_suspect for tap in listed):
+        return []
     gateways = sorted({tap.gateway for tap in listed if tap.clock_suspect})
     return [
         labels.suspect_clock(gw, [t for t in listed if t.clock_suspect and t.gateway == gw])

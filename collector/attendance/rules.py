@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from collector.attendance import labels
 from collector.attendance.calendar import REACH_DAYS, WorkPeriod, expected_day
 from collector.attendance.cards import CardIndex
-from collector.attendance.daily import DayTaps, judge_day
+from collector.attendance.daily import DayTaps, UnitDay, judge_day
 from collector.attendance.duplicates import in_order, kept, tap_order
 from collector.attendance.errors import AttendanceError
 from collector.attendance.model import UnknownTap
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from collector.attendance.settings import AttendanceSettings
 
 __all__ = ["RegistryValues", "compute_day", "compute_days", "tap_range"]
+NO_TAPS: Final = DayTaps()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,29 +125,74 @@ def compute_days(
         {d + timedelta(days=n) for d in wanted for n in range(-REACH_DAYS, REACH_DAYS + 1)}
     )
     window = timedelta(seconds=settings.duplicate_window_s)
-    # Employees share schedules: each (unit, schedule, shift, date) is worked out once.
-    expected: dict[tuple[str, str | None, str | None, date], WorkPeriod | DayOff] = {}
+    shared = _Shared(calendar, settings, shifts)
+    wanted_set = set(wanted)
     results = []
     for key in sorted(people):
         employee = people[key]
-        own = {}
-        for d in span:
-            if employee.active_on(d):
-                shift = shifts.get((key, d))
-                cache_key = (employee.unit, employee.schedule, shift, d)
-                if cache_key not in expected:
-                    expected[cache_key] = expected_day(
-                        employee, d, shift=shift, calendar=calendar, settings=settings
-                    )
-                own[d] = expected[cache_key]
-        buckets = _place(credited.get(key, []), own, window, set(wanted))
+        own = shared.periods(employee, span)
+        buckets = _place(credited.get(key, []), shared.windows(own), window, wanted_set)
         results += [
-            judge_day(employee, own[d], buckets.get(d, DayTaps()), leaves.get(key, []), settings)
+            judge_day(
+                employee,
+                own[d],
+                buckets.get(d, NO_TAPS),
+                leaves.get(key, []),
+                settings,
+                unit_day=shared.unit_day(employee.unit, d),
+            )
             for d in wanted
             if d in own
         ]
     results.sort(key=lambda result: (result.day, result.employee))
     return results, unknown
+
+
+class _Shared:
+    """What employees of one computation share: schedules, windows, units' rules."""
+
+    def __init__(
+        self,
+        calendar: Calendar,
+        settings: AttendanceSettings,
+        shifts: dict[tuple[str, date], str],
+    ) -> None:
+        self._calendar = calendar
+        self._settings = settings
+        self._shifts = shifts
+        self._expected: dict[tuple[str, str | None, str | None, date], WorkPeriod | DayOff] = {}
+        self._windows: dict[tuple[int, ...], Windows] = {}
+        self._unit_days: dict[tuple[str, date], UnitDay] = {}
+
+    def periods(self, employee: Employee, span: Iterable[date]) -> dict[date, WorkPeriod | DayOff]:
+        """The employee's expected days on the dates of ``span`` they are employed."""
+        own = {}
+        for day in span:
+            if employee.active_on(day):
+                shift = self._shifts.get((employee.key, day))
+                # Each (unit, schedule, shift, date) is worked out once, for all who share it.
+                key = (employee.unit, employee.schedule, shift, day)
+                if key not in self._expected:
+                    self._expected[key] = expected_day(
+                        employee, day, shift=shift, calendar=self._calendar, settings=self._settings
+                    )
+                own[day] = self._expected[key]
+        return own
+
+    def windows(self, own: dict[date, WorkPeriod | DayOff]) -> Windows:
+        """The windows of ``own`` (from :meth:`periods`, whose shared objects name the set)."""
+        periods = tuple(id(period) for period in own.values())
+        if periods not in self._windows:
+            self._windows[periods] = Windows.of(
+                period for period in own.values() if isinstance(period, WorkPeriod)
+            )
+        return self._windows[periods]
+
+    def unit_day(self, unit: str, day: date) -> UnitDay:
+        """The unit's bands and penalty rules on ``day``."""
+        if (unit, day) not in self._unit_days:
+            self._unit_days[unit, day] = UnitDay.of(self._settings, unit, day)
+        return self._unit_days[unit, day]
 
 
 def _people(employees: Iterable[Employee]) -> dict[str, Employee]:
@@ -179,8 +225,12 @@ def _credit(
     credited: dict[str, list[Tap]] = {}
     unknown = []
     holders_of: dict[tuple[str, int, date], tuple[str, ...]] = {}
+    counts: dict[tuple[str, str, str], bool] = {}  # a site has a few readers, read many times
     for tap in taps:
-        if not settings.readers.counts(tap):
+        reader = (tap.site, tap.gateway, tap.reader)
+        if reader not in counts:
+            counts[reader] = settings.readers.counts(tap)
+        if not counts[reader]:
             continue
         day = tap.local.date()
         card = (tap.uid, tap.bits, day)
@@ -206,12 +256,11 @@ def _unknown(tap: Tap, day: date, holders: tuple[str, ...]) -> UnknownTap:
 
 def _place(
     taps: list[Tap],
-    own: dict[date, WorkPeriod | DayOff],
+    windows: Windows,
     window: timedelta,
     wanted: set[date],
 ) -> dict[date, DayTaps]:
     """One employee's taps, placed on the wanted dates they belong to."""
-    windows = Windows.of(p for p in own.values() if isinstance(p, WorkPeriod))
     counted: dict[date, list[Tap]] = {}
     listed: dict[date, list[Tap]] = {}
     outside: dict[date, int] = {}
