@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from collector.attendance.errors import AttendanceError, RegistryMismatch
+from collector.attendance.labels import STATUS_LABELS
 from collector.attendance.model import DayResult, RosterEntry, Status, Tap
 from collector.attendance.settings import BandSettings, PenaltyRules, UnitSettings
 from collector.attendance.windows import tap_range
@@ -310,3 +311,11 @@ def test_computing_twice_gives_equal_results_sorted_by_date_and_employee() -> No
     assert [(r.day, r.employee) for r in first[0]] == [
         (MONDAY, "clerk"), (MONDAY, "guard"), (TUESDAY, "clerk"), (TUESDAY, "guard"),
     ]  # fmt: skip
+
+
+def test_every_status_has_its_indonesian_label() -> None:
+    assert set(STATUS_LABELS) == set(Status)
+    assert (STATUS_LABELS[Status.TANPA_KETERANGAN], STATUS_LABELS[Status.LIBUR]) == (
+        "Tanpa keterangan",
+        "Libur",
+    )
