@@ -16,7 +16,8 @@ pool's caps (a deferred message is dropped from memory at once), and once the po
 below half its caps (:attr:`collector.writer_pool.WriterPool.has_room`) the collector
 reconnects deliberately to have the deferred messages sent again.
 
-:class:`Deferrals` is that policy, pure (time passed in); the subscriber acts on it.
+:class:`Deferrals` is that policy, pure (time passed in); the subscriber acts on it
+(:mod:`collector.deferral`).
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ The session (MQTT v5):
   lines succeeded (:mod:`collector.writer_pool`). A refused message becomes a dead letter
   (:mod:`collector.deadletter`) and is acked once that is stored;
 - receipts: right before those acks, the readings the write stored (or dead-lettered) are
-  confirmed to their gateways (:mod:`collector.confirmations`, :mod:`pelangi.receipts`);
+  confirmed to their gateways (:mod:`collector.receipt_sender`, :mod:`pelangi.receipts`);
   a message the broker sends again is stored and confirmed again (both idempotent);
 - Receive Maximum = ``batch.max_unacked``, so the broker's in-flight window never
   throttles batching; our own caps (in the pool) bound memory regardless;
 - backpressure without going silent (:mod:`collector.backpressure`): at the pool's caps
-  a message is deferred (left with the broker) while keepalives go on;
+  a message is deferred (left with the broker) while keepalives go on, and taken back
+  once there is room (:mod:`collector.deferral`);
 - presence (:mod:`collector.presence`): retained ``online`` on every connect, every
   ``presence_interval_s`` and in answer to gateways' births; ``offline`` as the Will and
   at a clean shutdown.
@@ -44,12 +45,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from collector.backpressure import Deferrals
 from collector.batching import Delivery
-from collector.confirmations import receipts
+from collector.deferral import RESUME_CHECK_S, Deferral
 from collector.intake import Intake
 from collector.mqtt_client import tuned_client
 from collector.presence import BIRTH_CHECK_S, STATUS_FILTER, Presence, is_status_topic
+from collector.receipt_sender import ReceiptSender
 from collector.session import NetworkThread
 from pelangi.throttle import ThrottledLog
 
@@ -69,18 +70,6 @@ log = logging.getLogger(__name__)
 
 _RECEIVE_MAXIMUM_LIMIT: Final = 65_535  # MQTT v5: a two-byte integer
 QOS: Final = 1
-QOS0_WHILE_FULL: Final = "qos0_while_full"
-"""Why a QoS 0 message was not stored: it arrived while the caps were reached."""
-RESUME_CHECK_S: Final = 0.5
-"""How often the network thread checks whether deferred messages can be taken back."""
-RECEIPT_PAUSE_S: Final = 60.0
-"""How long receipts are withheld after the broker refused one of our messages.
-
-Mosquitto answers a PUBLISH its ACL denies with reason 135 *and drops the connection*
-(which fires our Will): a collector whose receipts the ACL refuses (an ACL from before
-receipts) would lose its connection after every write, and every agent would see it
-offline. Withholding receipts keeps it connected and storing; agents that wait for
-receipts send their readings again meanwhile (harmless: writes are idempotent)."""
 
 
 class Subscriber:
@@ -112,7 +101,6 @@ class Subscriber:
         self._intake = Intake(
             settings.validity, metrics, dead_letters, clock=clock, wall_clock_ns=wall_clock_ns
         )
-        self._wall_clock_ns = wall_clock_ns
         self._on_crash = on_crash
         self._address = settings.mqtt.address
         self._client = tuned_client(settings.mqtt, settings.client_id)
@@ -128,16 +116,24 @@ class Subscriber:
         self._held: set[int] = set()
         self._deliver: Callable[[Delivery], bool] | None = None
         self._has_room: Callable[[], bool] = lambda: True
-        self._deferrals = Deferrals()
-        self._resuming = False
         self._accepting = False
         self._closing = False
         self._connected = threading.Event()
-        self._refusal_log = ThrottledLog(log, burst=1, interval_s=300.0, clock=clock)
-        self._clock = clock
-        self._receipts_from = 0.0
+        refusal_log = ThrottledLog(log, burst=1, interval_s=300.0, clock=clock)
+        self._receipts = ReceiptSender(
+            self._client,
+            settings,
+            metrics,
+            qos=QOS,
+            clock=clock,
+            wall_clock_ns=wall_clock_ns,
+            refusal_log=refusal_log,
+        )
         self._lost_log = ThrottledLog(log, burst=5, interval_s=60.0, clock=clock)
         self._network = NetworkThread(self._client, settings.mqtt, clock=clock)
+        self._deferral = Deferral(
+            metrics, self._network, self._address, clock=clock, refusal_log=refusal_log
+        )
         self._presence = Presence(
             self._client,
             settings.collector_id,
@@ -185,15 +181,7 @@ class Subscriber:
 
     def stored(self, tokens: Sequence[Token], confirms: Sequence[Confirm]) -> None:
         """Confirm, then acknowledge, the messages of a stored write (on a writer thread)."""
-        if self._clock() < self._receipts_from:
-            confirms = ()  # withheld: see RECEIPT_PAUSE_S
-        for topic, payload in receipts(
-            confirms, self._settings.collector_id, self._wall_clock_ns()
-        ):
-            # Queued by paho if the connection is down, and sent on the next one.
-            self._client.publish(topic, payload, qos=QOS, retain=False)
-        if confirms:
-            self._metrics.readings_confirmed(sum(len(confirm.seqs) for confirm in confirms))
+        self._receipts.send(confirms)
         with self._lock:
             session = self._session
             mids = [token & 0xFFFF for token in tokens if token >> 16 == session]
@@ -244,7 +232,7 @@ class Subscriber:
             if not flags.session_present:
                 self._session = (self._session + 1) & 0xFFFF
                 self._held.clear()
-        self._deferrals.connected()  # all in flight comes again, the deferred ones too
+        self._deferral.connected()
         self._connected.set()
         log.info(
             "connected to mqtt %s as %s (%s)",
@@ -292,17 +280,7 @@ class Subscriber:
         _properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            self._receipts_from = self._clock() + RECEIPT_PAUSE_S
-            self._refusal_log.log(
-                logging.ERROR,
-                "mqtt %s refused a message we published (%s); receipts are withheld for "
-                "%.0f s (gateways send their readings again meanwhile): check that the "
-                "broker's ACL lets user %s write pelangi/+/+/stored and pelangi-host/#",
-                self._address,
-                reason_code,
-                RECEIPT_PAUSE_S,
-                self._settings.mqtt.username or "(anonymous)",
-            )
+            self._receipts.refused(reason_code)
 
     def _on_disconnect(
         self,
@@ -313,8 +291,8 @@ class Subscriber:
         _properties: Properties | None,
     ) -> None:
         self._connected.clear()
-        if self._closing or self._resuming:
-            self._resuming = False
+        resumed = self._deferral.disconnected()  # left on purpose, to take messages back
+        if self._closing or resumed:
             log.info("disconnected from mqtt %s", self._address)
         else:
             self._lost_log.log(
@@ -366,46 +344,12 @@ class Subscriber:
                 self._held.discard(mid)
             if not self._accepting:
                 return  # stopping: the broker sends it again to our next session
-            if qos:
-                self._defer()
-            else:  # QoS 0: the broker keeps no copy, so it is lost; say so
-                self._metrics.message_rejected(QOS0_WHILE_FULL)
-                self._refusal_log.log(
-                    logging.WARNING,
-                    "a QoS 0 message on %s arrived while storage is behind and is lost "
-                    "(counted as rejected.%s): publish readings at QoS 1",
-                    topic_bytes.decode(errors="replace"),
-                    QOS0_WHILE_FULL,
-                    key=QOS0_WHILE_FULL,
-                )
-
-    def _defer(self) -> None:
-        """Leave a message with the broker (not taken, not acked) while the caps are reached."""
-        self._metrics.message_deferred()
-        if self._deferrals.defer():
-            held = self._metrics.snapshot()
-            log.warning(
-                "storage is behind (%d messages, %d points held): leaving new messages with "
-                "the broker until it catches up",
-                held.unacked,
-                held.unacked_points,
-            )
+            self._deferral.not_taken(topic_bytes, qos)
 
     def _resume_if_room(self) -> None:
-        """Reconnect deliberately to get deferred messages again, once there is room."""
-        if not self._accepting:
-            return
-        count = self._deferrals.resume(self._clock(), has_room=self._has_room())
-        if count:
-            log.info(
-                "storage caught up; reconnecting to mqtt %s so that the broker sends the %d "
-                "messages left with it again",
-                self._address,
-                count,
-            )
-            self._metrics.reconnected_to_resume()
-            self._resuming = True
-            self._network.reconnect_now()
+        """Take deferred messages back once there is room (see :mod:`collector.deferral`)."""
+        if self._accepting:
+            self._deferral.resume_if_room(has_room=self._has_room())
 
 
 __all__ = ["Subscriber"]

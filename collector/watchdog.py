@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from collector.writer_pool import Progress
+    from collector.progress import Progress
 
 log = logging.getLogger(__name__)
 

@@ -36,6 +36,8 @@ At shutdown (:meth:`WriterPool.close`) the writers go on storing what is held, t
 batch included, until it is all stored or the time given is up; whatever is left then is
 unacknowledged, so the broker sends it again to the next start. Nothing that was acked
 waits anywhere.
+
+Storage's progress and its failing writers, as the watchdog sees them: :mod:`collector.progress`.
 """
 
 from __future__ import annotations
@@ -44,57 +46,27 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from collector.batching import Batch, Batcher, Delivery, Token
 from collector.errors import PointsRejected, StorageUnavailable
+from collector.progress import StorageProgress
 from pelangi.backoff import Backoff
 from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
     from collector.config import BatchSettings
     from collector.confirmations import Confirm
     from collector.metrics import Metrics
+    from collector.progress import Progress
     from collector.storage.base import Writer
 
 log = logging.getLogger(__name__)
 
 IDLE_WAKE_S = 1.0
 """Writers wake at least this often, so the watchdog sees them alive while idle."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    reason: str
-    answered_since: float | None
-    """Since when this writer's writes are answered with errors (None: not answered)."""
-
-
-def _refusing_since(failures: Iterable[_Failure]) -> float | None:
-    """Since when storage answers every failing writer with an error (None: not so)."""
-    since = [failure.answered_since for failure in failures]
-    if not since or None in since:
-        return None
-    return min(s for s in since if s is not None)
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Storage as the watchdog sees it (monotonic seconds)."""
-
-    waiting: int
-    """Points held, not yet stored."""
-    last_progress: float
-    """When a write last succeeded, or (if later) when points began to wait."""
-    refusing_since: float | None
-    """Since when storage keeps *answering* with an error (None: it does not)."""
-    failure: str | None
-    """Why a writer's latest write failed, in words (None: no writer is failing)."""
-    oldest_beat: float
-    """The least recent sign of life among the writer threads."""
 
 
 class WriterPool:
@@ -144,10 +116,7 @@ class WriterPool:
         self._points = 0
         self._stopping = False
         self._deadline = 0.0
-        self._outage_since: float | None = None
-        self._last_progress = clock()
-        self._failing: dict[int, _Failure] = {}
-        """Writers whose latest write failed, and how."""
+        self._progress = StorageProgress(clock())
         self._drop_log = ThrottledLog(log, burst=10, interval_s=60.0, clock=clock)
         self._beats = [clock()] * len(self._writers)
         self._threads = [
@@ -208,7 +177,7 @@ class WriterPool:
 
     def _take(self, delivery: Delivery) -> None:
         if not self._messages:
-            self._last_progress = self._clock()  # waiting begins: the clock starts now
+            self._progress.waiting_begins(self._clock())
         self._messages += 1
         self._points += len(delivery.lines)
         self._metrics.set_unacked(self._messages, self._points)
@@ -224,13 +193,7 @@ class WriterPool:
     def progress(self) -> Progress:
         """How storage is doing, for the watchdog (:func:`collector.watchdog.stall_reason`)."""
         with self._cond:
-            return Progress(
-                waiting=self._points,
-                last_progress=self._last_progress,
-                refusing_since=_refusing_since(self._failing.values()),
-                failure=next((f.reason for f in self._failing.values()), None),
-                oldest_beat=min(self._beats),
-            )
+            return self._progress.progress(self._points, min(self._beats))
 
     # -- shutdown ------------------------------------------------------------------------
 
@@ -336,8 +299,7 @@ class WriterPool:
                 raise
             self._metrics.write_succeeded(len(lines), time.perf_counter() - started)
             with self._cond:
-                self._last_progress = self._clock()
-                self._failing.pop(k, None)
+                self._progress.stored(k, self._clock())
 
     def _done(self, batch: Batch) -> None:
         if batch.tokens or batch.confirms:
@@ -366,15 +328,8 @@ class WriterPool:
     ) -> None:
         self._metrics.storage_retry()
         with self._cond:
-            now = self._clock()
-            if self._outage_since is None:
-                self._outage_since = now
-            before = self._failing.get(k)
-            # An error answer that persists needs a person; no answer at all is waited out.
-            since = None
-            if exc.answered:
-                since = before.answered_since if before and before.answered_since else now
-            self._failing[k] = _Failure(f"{writer.target}: {exc.reason}", since)
+            reason = f"{writer.target}: {exc.reason}"
+            self._progress.failed(k, reason, self._clock(), answered=exc.answered)
             points = self._points
         log.log(
             logging.ERROR if first else logging.WARNING,
@@ -387,7 +342,7 @@ class WriterPool:
 
     def _recovered(self, writer: Writer) -> None:
         with self._cond:
-            since, self._outage_since = self._outage_since, None
+            since = self._progress.recovered()
             points = self._points
         if since is not None:
             log.info(
@@ -398,4 +353,4 @@ class WriterPool:
             )
 
 
-__all__ = ["IDLE_WAKE_S", "Progress", "WriterPool"]
+__all__ = ["IDLE_WAKE_S", "WriterPool"]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pelangi.errors import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import date
     from pathlib import Path
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,6 +26,25 @@ M = TypeVar("M", bound=BaseModel)
 _SECRET_WORDS = ("password", "token", "secret")
 # scheme://user:password@host: the password part of a URL echoed in a problem line.
 _URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with an impossible date (``2026-02-30``) a YAML error with its line.
+
+    PyYAML's own timestamp constructor lets ``datetime``'s ValueError escape, which is no
+    YAMLError: a configuration with a date in it would end in a traceback.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 class StrictModel(BaseModel):
@@ -52,7 +72,7 @@ def load(path: Path, model: type[M]) -> M:
 def parse(text: str, model: type[M], *, source: str = "<config>") -> M:
     """Validate YAML ``text`` against ``model`` (see :func:`load`)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader, see _Loader
     except yaml.YAMLError as exc:
         raise ConfigError(source, [_yaml_problem(exc)]) from None
     if data is None:

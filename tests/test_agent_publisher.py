@@ -15,9 +15,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge_agent.config import AgentSettings
 from edge_agent.outbox import Outbox
+from edge_agent.uplink.assembly import connection_for
 from edge_agent.uplink.connection import MqttConnection
 from edge_agent.uplink.fallback import Fallback
-from edge_agent.uplink.publisher import MqttPublisher, connection_for
+from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.card import em4100
 from pelangi.liveness import REBIRTH, is_stale_death
 from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope, InterfaceReading

@@ -11,8 +11,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from collector.deadletter import UniqueClock
+from collector.progress import Progress
 from collector.watchdog import SystemdNotifier, Watchdog, stall_reason
-from collector.writer_pool import Progress
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -70,6 +70,14 @@ def test_not_yaml_gives_line_and_column() -> None:
     assert problems[0].startswith("line ")
 
 
+def test_an_impossible_date_is_a_yaml_problem_with_its_line() -> None:
+    # PyYAML itself lets datetime's ValueError escape for 2026-02-30.
+    expected = "'2026-02-30' is not a real date (day is out of range for month)"
+    assert _problems("name: x\nwhen: 2026-02-30\n") == [
+        f"line 2, column 7: not valid YAML: {expected}"
+    ]
+
+
 def test_top_level_must_be_a_mapping() -> None:
     assert _problems("- a\n- b\n") == ["the top level must be a mapping of keys, got list"]
 

@@ -221,7 +221,18 @@ class DayResult:
 
 @dataclass(frozen=True, slots=True)
 class UnknownTap:
-    """A tap of a card no employee held on its WITA date: kept and listed, never dropped."""
+    """A tap no employee can be credited with: kept and listed, never dropped.
+
+    Attributes:
+        tap: the tap.
+        day: its WITA date.
+        candidates: the employees whose cards matched, when the card is known but the tap
+            cannot be theirs: two or more (ambiguous, never guessed), or one not active on
+            ``day``. Empty for a card nobody held that day.
+        note: why, in Bahasa Indonesia (for the report HR registers cards from).
+    """
 
     tap: Tap
     day: date
+    candidates: tuple[str, ...] = ()
+    note: str = ""

@@ -55,10 +55,11 @@ Layers (the public :class:`Outbox` is a facade owning the three parts below it):
   opening and quarantine), ``_limits`` (size and age limits), ``_database`` (the
   writer's connection and the files around it), ``_queue`` (what other threads hand
   the writer), ``_books`` (what the file holds), ``_reader`` (the sending side's
-  connection), ``_sqlite`` (the file layout, its upgrades and every SQL statement),
-  ``_files`` (lock file, quarantine, boot id), ``_values`` (:class:`OutboxEntry`,
-  :class:`OutboxBatch`, :class:`OutboxStats`) and ``_errors`` (:class:`OutboxError`
-  and the words for disk trouble).
+  connection), ``_reads`` (the store's reads through it: take()'s rows, the oldest
+  reading), ``_stats`` (the figures of stats()), ``_sqlite`` (the file layout, its
+  upgrades and every SQL statement), ``_files`` (lock file, quarantine, boot id),
+  ``_values`` (:class:`OutboxEntry`, :class:`OutboxBatch`, :class:`OutboxStats`) and
+  ``_errors`` (:class:`OutboxError` and the words for disk trouble).
 - :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.
 - :mod:`sandbox.bench.outbox`: the figures behind ``make bench``.
 """

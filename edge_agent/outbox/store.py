@@ -30,38 +30,33 @@ Driving it (the agent's side)
     - At shutdown: stop the pump, :meth:`Outbox.wait_until_idle` for the PUBACKs still
       due, then :meth:`Outbox.close`.
 
-Locks: the reader's lock is taken before the condition variable the writer shares.
+Locks: the reader's lock is taken before the condition variable the writer shares (see
+``_reads``, the store's reads of the file).
 """
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING, Self
 
-from edge_agent.outbox._errors import OutboxError, is_damaged
+from edge_agent.outbox._errors import OutboxError
 from edge_agent.outbox._files import current_boot_id
 from edge_agent.outbox._reader import Reader
-from edge_agent.outbox._sqlite import QUARANTINED, counter_name
+from edge_agent.outbox._reads import Reads
+from edge_agent.outbox._stats import gather
 from edge_agent.outbox._values import OutboxBatch, OutboxEntry, OutboxStats, check_entry
 from edge_agent.outbox._writer import Writer
 from edge_agent.outbox.ledger import Ledger
-from edge_agent.outbox.policy import ReadingClass
-from pelangi.throttle import ThrottledLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
     from types import TracebackType
 
-    from edge_agent.outbox.ledger import TakeRound
     from edge_agent.outbox.settings import OutboxSettings
 
 __all__ = ["Outbox", "OutboxBatch", "OutboxEntry", "OutboxError", "OutboxStats"]
-
-log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -98,7 +93,9 @@ class Outbox:
             boot_id=boot_id if boot_id is not None else current_boot_id(),
         )
         self._queue = self._writer.queue
-        self._read_trouble = ThrottledLog(log, burst=1, interval_s=300.0, clock=monotonic)
+        self._reads = Reads(
+            path, self._reader, self._ledger, self._queue, cond=self._cond, monotonic=monotonic
+        )
 
     @classmethod
     def open(
@@ -199,28 +196,7 @@ class Outbox:
         :meth:`ack`, :meth:`refused` or :meth:`release`.
         """
         limit = max_readings if max_readings is not None else self.settings.take_max_readings
-        with self._reader.lock:
-            if not self._reader.available or limit <= 0:
-                return []
-            with self._cond:
-                taken = self._ledger.start_take(self._monotonic(), limit)
-                generation = self._queue.generation
-            try:
-                self._read(taken)
-            except sqlite3.Error as exc:
-                self._read_failed(exc, generation)
-                return []
-            with self._cond:
-                return self._ledger.finish_take(taken)
-
-    def _read(self, taken: TakeRound) -> None:
-        """Read the rows of both lanes for ``taken`` (reader lock held, not the condition)."""
-        live = taken.live_scan()
-        if live is not None:
-            taken.offer_live(self._reader.rows(live))
-        historical = taken.historical_scan()
-        if historical is not None:
-            taken.offer_historical(self._reader.rows(historical))
+        return self._reads.take(limit)
 
     def ack(self, batch_ids: Iterable[int]) -> None:
         """These batches are delivered and no receipt will come: delete their readings.
@@ -344,48 +320,17 @@ class Outbox:
 
     def stats(self) -> OutboxStats:
         """A snapshot of counts, sizes, evictions and the latest error."""
-        oldest: int | None = None
-        with self._reader.lock:
-            available = self._reader.available
-            if available:
-                with self._cond:
-                    generation = self._queue.generation
-                try:
-                    oldest = self._reader.oldest_ts()
-                except sqlite3.Error as exc:
-                    self._read_failed(exc, generation)
+        available, oldest = self._reads.oldest_ts()
         with self._cond:
-            books = self._writer.books
-            ledger = self._ledger
-            persistent = books.persistent
-            now = self._monotonic()
-            return OutboxStats(
-                path=str(self.path),
+            return gather(
+                self.path,
+                self.settings,
+                self._writer.books,
+                self._ledger,
                 available=available,
                 error=self._writer.error,
-                telemetry=books.counts[ReadingClass.TELEMETRY],
-                events=books.counts[ReadingClass.EVENT],
-                used_bytes=books.used_bytes,
-                max_bytes=self.settings.max_bytes,
                 oldest_age_s=None if oldest is None else (self._wall_ns() - oldest) / 1e9,
-                in_flight_messages=ledger.in_flight_messages,
-                in_flight_readings=ledger.in_flight_readings,
-                awaiting_messages=ledger.awaiting_messages,
-                awaiting_readings=ledger.awaiting_readings,
-                oldest_awaiting_s=ledger.oldest_wait_s(now),
-                confirm_timeout_s=ledger.confirm_timeout_s,
-                appended=books.appended,
-                refused=books.refused,
-                acknowledged=ledger.acknowledged,
-                confirmed=ledger.confirmed + books.confirmed,
-                resent=ledger.resent,
-                refused_by_broker=ledger.refused_by_broker,
-                evicted_telemetry_size=persistent[counter_name(ReadingClass.TELEMETRY, "size")],
-                evicted_telemetry_age=persistent[counter_name(ReadingClass.TELEMETRY, "age")],
-                evicted_event_size=persistent[counter_name(ReadingClass.EVENT, "size")],
-                evicted_event_age=persistent[counter_name(ReadingClass.EVENT, "age")],
-                rejected=sum(persistent[counter_name(c, "rejected")] for c in ReadingClass),
-                quarantined=persistent[QUARANTINED],
+                now=self._monotonic(),
             )
 
     def summary(self) -> str:
@@ -399,12 +344,3 @@ class Outbox:
         start. Appends after close raise :class:`OutboxError`.
         """
         self._writer.close(timeout)
-
-    def _read_failed(self, exc: sqlite3.Error, generation: int) -> None:
-        """Report a failed read of the file of ``generation``; damage is left to the writer."""
-        if is_damaged(exc):
-            cause = f"the file is damaged: {exc}"
-            self._queue.damaged(cause, generation)
-        else:
-            cause = f"cannot read: {exc} ({getattr(exc, 'sqlite_errorname', '')})"
-        self._read_trouble.log(logging.ERROR, "outbox %s: %s", self.path, cause)

@@ -2,7 +2,8 @@
 
 One supervisor thread (:mod:`edge_agent.uplink.supervisor`) runs the connection's life
 cycle, one connection at a time; on CONNACK the connection subscribes to presence (QoS 0),
-receipts and the rebirth command (QoS 1), and publishes the birth.
+receipts and the rebirth command (QoS 1: :mod:`edge_agent.uplink.subscriptions`), and
+publishes the birth. :mod:`edge_agent.uplink.state` keeps where the connection stands.
 
 Why a new paho client for every connection: paho keeps its unacknowledged QoS 1 messages
 across a reconnect and sends them again by itself (measured: 50 of 50 re-sent and
@@ -23,7 +24,6 @@ handed to ``time_signal`` so the agent can learn the offset of its own clock.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,18 +31,15 @@ import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge_agent.uplink.delivery import ConnectionStats
 from edge_agent.uplink.gate import MQTT_RECEIVE_MAXIMUM
 from edge_agent.uplink.inbox import Inbox
-from edge_agent.uplink.pubacks import Pubacks
+from edge_agent.uplink.state import ConnectionState
+from edge_agent.uplink.subscriptions import Subscriptions
 from edge_agent.uplink.supervisor import Supervisor
 from pelangi.backoff import Backoff
 from pelangi.mqtt import make_client
 from pelangi.throttle import ThrottledLog
-from pelangi.topics import (
-    collector_state_filter,
-    status_topic,
-)
+from pelangi.topics import status_topic
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,7 +47,7 @@ if TYPE_CHECKING:
     from paho.mqtt.properties import Properties
 
     from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo
-    from edge_agent.uplink.delivery import Delivery
+    from edge_agent.uplink.delivery import ConnectionStats, Delivery
     from edge_agent.uplink.gate import SendGate
     from pelangi.mqtt import MqttSettings
 
@@ -58,12 +55,6 @@ log = logging.getLogger(__name__)
 
 QOS: Final = 1
 """At least once: a duplicate is harmless (same ``ts``: it overwrites itself in InfluxDB)."""
-PRESENCE_FILTER: Final = collector_state_filter()
-PRESENCE_QOS: Final = 0
-"""QoS 0 for the retained presence states: the broker sends them all at once, before the
-SUBACK of the next subscription (QoS 1 ones beyond its in-flight window of 20 would come
-after it), so that SUBACK marks the moment every collector's state is known. Presence is
-read afresh on every connect, so a lost QoS 0 message cannot leave a stale view."""
 _INTERNAL: Final = 0
 """Token of the connection's own messages (births): never an outbox batch id."""
 _DISCONNECT_WITH_WILL: Final = 4
@@ -101,16 +92,8 @@ class MqttConnection:
         self._now_ns = now_ns
         self._status_topic = status_topic(birth_info.site, birth_info.gateway)
         self._inbox = Inbox(birth_info.site, birth_info.gateway, gate)
-        self._cond = threading.Condition()
-        # Under _cond.
-        self._client: paho.Client | None = None
-        self._connected = False
-        self._ended = False  # the current client's connection is over
-        self._stopping = False
-        self._current_bdseq = 0
-        self._settle_mid: int | None = None
-        self._pubacks: Pubacks[ReasonCode] = Pubacks()  # current connection only
-        self._attempts = self._connections = self._births = 0
+        self._subscriptions = Subscriptions(settings.address, self._inbox, gate, qos=QOS)
+        self._state = ConnectionState()
         self._supervisor = Supervisor(
             self,
             bdseq,
@@ -131,8 +114,7 @@ class MqttConnection:
     @property
     def connected(self) -> bool:
         """True while connected to the broker."""
-        with self._cond:
-            return self._connected
+        return self._state.connected
 
     @property
     def bdseq_problem(self) -> str | None:
@@ -153,22 +135,11 @@ class MqttConnection:
 
     def stats(self) -> ConnectionStats:
         """A snapshot of the counters."""
-        with self._cond:
-            return ConnectionStats(
-                connected=self._connected,
-                attempts=self._attempts,
-                connections=self._connections,
-                births=self._births,
-                bdseq=self._current_bdseq,
-                receipts=self._inbox.receipts,
-                receipt_mode=self.gate.receipt_mode,
-            )
+        return self._state.stats(receipts=self._inbox.receipts, receipt_mode=self.gate.receipt_mode)
 
     def close(self, timeout: float) -> None:
         """Leave the broker with a death certificate and stop the supervisor."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
+        self._state.stop()
         self.gate.stop()
         if not self._supervisor.join(timeout):
             log.warning("the mqtt connection did not close within %.0f s", timeout)
@@ -178,9 +149,7 @@ class MqttConnection:
     def begin(self, bdseq: int) -> paho.Client | None:
         """Connect a new client for connection ``bdseq``; None if that failed (logged)."""
         client = self._new_client(bdseq)
-        with self._cond:
-            self._attempts += 1
-            self._current_bdseq = bdseq
+        self._state.attempt(bdseq)
         try:
             client.connect(
                 self.settings.host, self.settings.port, keepalive=self.settings.keepalive_s
@@ -189,17 +158,13 @@ class MqttConnection:
             _drop_callbacks(client)
             self._connect_trouble(f"cannot reach mqtt {self.settings.address}: {exc}")
             return None
-        with self._cond:
-            self._client = client
-            self._ended = False
+        self._state.began(client)
         client.loop_start()
         return client
 
     def wait_change(self, timeout: float) -> tuple[bool, bool, bool]:
         """Wait until the connection ended or stopping: return (ended, stopping, connected)."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._ended or self._stopping, timeout)
-            return self._ended, self._stopping, self._connected
+        return self._state.wait_change(timeout)
 
     def heartbeat(self, client: paho.Client) -> None:
         """Publish the birth again with a fresh ts."""
@@ -219,13 +184,11 @@ class MqttConnection:
         """The connection is over: stop its network thread, drop the client."""
         client.loop_stop()
         _drop_callbacks(client)
-        with self._cond:
-            self._client = None
+        self._state.finished()
 
     def wait_stopping(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for :meth:`close`; return whether it was called."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._stopping, timeout)
+        return self._state.wait_stopping(timeout)
 
     def _new_client(self, bdseq: int) -> paho.Client:
         client = make_client(self.settings, self.client_id, reconnect_on_failure=False)
@@ -243,28 +206,23 @@ class MqttConnection:
     # Publishing (any thread).
 
     def _publish(self, topic: str, payload: bytes, token: int, *, retain: bool) -> bool:
-        with self._cond:
-            client = self._client if self._connected else None
+        client = self._state.publishing_client()
         if client is None:
             return False
         info = client.publish(topic, payload, qos=QOS, retain=retain)
         if info.rc != paho.MQTT_ERR_SUCCESS:
             return False
-        with self._cond:
-            if self._client is not client or not self._connected:
-                return False  # lost meanwhile: connection_lost() has been or will be called
-            early = self._pubacks.sent(info.mid, token, topic)
-            if early is None:
-                return True
-        self._answer(token, early, topic)
+        current, early = self._state.sent(client, info.mid, token, topic)
+        if not current:
+            return False  # lost meanwhile: connection_lost() has been or will be called
+        if early is not None:
+            self._answer(token, early, topic)
         return True
 
     def _publish_birth(self, client: paho.Client, why: str) -> None:
-        with self._cond:
-            if self._client is not client:
-                return
-            bdseq = self._current_bdseq
-            self._births += 1
+        bdseq = self._state.birth(client)
+        if bdseq is None:
+            return
         birth = self._info.birth(bdseq, self._now_ns())
         if self._publish(
             self._status_topic, birth.model_dump_json().encode(), _INTERNAL, retain=True
@@ -307,19 +265,11 @@ class MqttConnection:
             )
             return
         receive_maximum = getattr(properties, "ReceiveMaximum", MQTT_RECEIVE_MAXIMUM)
-        with self._cond:
-            self._connected = True
-            self._connections += 1
-            bdseq = self._current_bdseq
+        bdseq = self._state.up()
         self._unreachable.reset()
         log.info("connected to mqtt %s (bdseq %d)", self.settings.address, bdseq)
-        # Commands before the birth (a collector may answer the birth with a command);
-        # the SUBACK of the last subscription says every retained presence has arrived.
-        client.subscribe(PRESENCE_FILTER, qos=PRESENCE_QOS)
-        client.subscribe(self._inbox.stored_topic, qos=QOS)
-        _, mid = client.subscribe(self._inbox.command_topic, qos=QOS)
-        with self._cond:
-            self._settle_mid = mid
+        # Commands before the birth (a collector may answer the birth with a command).
+        self._subscriptions.subscribe(client)
         # Only now may readings go (primary_collectors none does not wait for presence):
         # the SUBSCRIBE to receipts is queued before any reading.
         self.gate.connected(int(receive_maximum))
@@ -333,20 +283,7 @@ class MqttConnection:
         reason_codes: list[ReasonCode],
         _properties: Properties | None,
     ) -> None:
-        refused = [str(code) for code in reason_codes if code.is_failure]
-        if refused:
-            log.error(
-                "mqtt %s refused a subscription of this gateway (%s): check the broker's "
-                "access rules (the gateway must read %s and %s)",
-                self.settings.address,
-                ", ".join(refused),
-                PRESENCE_FILTER,
-                self._inbox.stored_topic,
-            )
-        with self._cond:
-            settled = mid == self._settle_mid
-        if settled:
-            self.gate.settled()
+        self._subscriptions.answered(mid, reason_codes)
 
     def _on_message(
         self,
@@ -371,13 +308,7 @@ class MqttConnection:
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
-        with self._cond:
-            was_connected = self._connected
-            self._connected = False
-            self._ended = True
-            self._pubacks.clear()
-            stopping = self._stopping
-            self._cond.notify_all()
+        was_connected, stopping = self._state.down()
         self.gate.disconnected()
         if self._delivery is not None:
             self._delivery.connection_lost()
@@ -396,8 +327,7 @@ class MqttConnection:
         reason_code: ReasonCode,
         _properties: Properties,
     ) -> None:
-        with self._cond:
-            sent = self._pubacks.answered(mid, reason_code)
+        sent = self._state.answered(mid, reason_code)
         if sent is not None:
             self._answer(sent[0], reason_code, sent[1])
 

@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from itertools import count
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from edge_agent.outbox import OutboxBatch, OutboxError, ReadingClass, UnsendableReadingError
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from edge_agent.outbox import Outbox, OutboxEntry
+
+FALLBACK_IN_FLIGHT: Final = 16
+"""Messages from the in-memory fallback in flight at once."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ batches beyond it wait in the loop, live ones first, until PUBACKs free room.
 
 If the outbox cannot store (disk full, folder not writable), readings go to a bounded
 in-memory fallback (:mod:`edge_agent.uplink.fallback`) instead, are sent from there, and move
-back into the outbox once it stores again; the health reading says so. Nothing here
-raises for disk or network trouble.
+back into the outbox once it stores again (:mod:`edge_agent.uplink.storing`); the health
+reading says so. Nothing here raises for disk or network trouble.
 """
 
 from __future__ import annotations
@@ -36,16 +36,11 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Final, Self, TypeAlias
 
-from edge_agent.outbox import Outbox, OutboxEntry, OutboxError, UnsendableReadingError
-from edge_agent.uplink.certificates import BirthDeathCounter, BirthInfo, agent_version
-from edge_agent.uplink.connection import MqttConnection
-from edge_agent.uplink.fallback import Fallback
-from edge_agent.uplink.gate import SendGate
-from edge_agent.uplink.memory import ReceiptMemory
-from edge_agent.uplink.presence import Presence
+from edge_agent.outbox import Outbox
+from edge_agent.uplink.assembly import connection_for
+from edge_agent.uplink.fallback import FALLBACK_IN_FLIGHT, Fallback
 from edge_agent.uplink.report import UplinkSnapshot, delivery_health, summary_line
-from pelangi.payloads import is_event
-from pelangi.throttle import ThrottledLog
+from edge_agent.uplink.storing import Storing
 from pelangi.topics import ReadingTopic
 
 if TYPE_CHECKING:
@@ -55,6 +50,7 @@ if TYPE_CHECKING:
     from edge_agent.outbox import OutboxBatch
     from edge_agent.sink import DeliveryHealth
     from edge_agent.timebase import ClockStatus
+    from edge_agent.uplink.connection import MqttConnection
     from edge_agent.uplink.gate import TimeSignal
     from pelangi.payloads import Envelope
     from pelangi.receipts import StoredReceipt
@@ -67,12 +63,6 @@ log = logging.getLogger(__name__)
 IDLE_WAIT_S: Final = 0.25
 """Longest sleep of the sending loop with nothing to send (also how soon it sees readings
 that went to the in-memory fallback, which does not wake it)."""
-FALLBACK_IN_FLIGHT: Final = 16
-"""Messages from the in-memory fallback in flight at once."""
-FALLBACK_RETRY_S: Final = 5.0
-"""How often to try moving readings from the in-memory fallback back into the outbox."""
-PAHO_WINDOW_MARGIN: Final = 8
-"""paho's window = the outbox's + room for births and fallback messages."""
 CLOSE_DRAIN_S: Final = 2.0
 """At shutdown, how long to wait for PUBACKs of messages in flight (saves duplicates)."""
 
@@ -101,6 +91,7 @@ class MqttPublisher:
         self.connection = connection
         self.gate = connection.gate
         self._rewrite = rewrite
+        self._storing = Storing(outbox, fallback)
         self._topics: dict[str, str] = {}
         self._lock = threading.Lock()
         self._generation = 0  # bumped when a connection is lost
@@ -113,11 +104,7 @@ class MqttPublisher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
         self._started = False
-        self._unsendable = 0
-        self._store_trouble = False
         self._closed = False
-        self._refused_log = ThrottledLog(log, burst=1, interval_s=300.0)
-        self._next_fallback_move = 0.0
         self._ready_seen = 0
         self._refusals: dict[str, str] = {}  # topic -> the broker's latest reason
 
@@ -168,29 +155,7 @@ class MqttPublisher:
         ``mono_ns``: per reading, the monotonic time of a provisional one (kept with it).
         Returns once they are committed; never raises for disk or network trouble.
         """
-        monos = mono_ns or (None,) * len(envelope.readings)
-        entries = [
-            OutboxEntry(
-                envelope.device, r.model_dump_json().encode(), is_event(r), r.ts, r.seq, mono
-            )
-            for r, mono in zip(envelope.readings, monos, strict=True)
-        ]
-        try:
-            self.outbox.append_many(entries)
-        except OutboxError as exc:
-            dropped = self.fallback.put(envelope.device, entries, time.monotonic())
-            self._cannot_store(exc, len(entries), dropped)
-        except UnsendableReadingError as exc:  # storing it again cannot help
-            with self._lock:
-                self._unsendable += len(entries)
-            log.error(  # noqa: TRY400 - the cause is in the line; no traceback
-                "cannot send %d reading(s) of %s: %s", len(entries), envelope.device, exc
-            )
-        else:
-            with self._lock:
-                if self._store_trouble:
-                    self._store_trouble = False
-                    self._refused_log.reset()
+        self._storing.submit(envelope, mono_ns)
 
     def close(self, timeout: float) -> None:
         """Stop sending, leave the broker (death certificate), close the outbox.
@@ -205,14 +170,7 @@ class MqttPublisher:
                 # PUBACKs arrive on paho's thread; a lost connection releases the rest.
                 self.outbox.wait_until_idle(min(timeout, CLOSE_DRAIN_S))
             self.connection.close(timeout)
-        self._move_fallback_into_outbox()
-        held = self.fallback.stats().held
-        if held:
-            log.warning(
-                "stopping with %d reading(s) held in memory only (the outbox cannot store "
-                "them): they are lost",
-                held,
-            )
+        self._storing.close()
         log.info("closing the outbox: %s", self.outbox.summary())
         self.outbox.close()
         self._closed = True
@@ -229,7 +187,6 @@ class MqttPublisher:
 
     def _snapshot(self) -> UplinkSnapshot:
         with self._lock:
-            unsendable = self._unsendable
             refusals = tuple(sorted(self._refusals.items()))
         connection = self.connection.stats()
         return UplinkSnapshot(
@@ -241,7 +198,7 @@ class MqttPublisher:
             holding=connection.connected and not self.gate.ready,
             waiting_for=self.connection.waiting_for(),
             refusals=refusals,
-            unsendable=unsendable,
+            unsendable=self._storing.unsendable,
             bdseq_problem=self.connection.bdseq_problem,
         )
 
@@ -300,10 +257,7 @@ class MqttPublisher:
                 self._stop.wait(1.0)
 
     def _round(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_fallback_move and len(self.fallback):
-            self._next_fallback_move = now + FALLBACK_RETRY_S
-            self._move_fallback_into_outbox()
+        self._storing.retry(time.monotonic())
         if not self.gate.wait_ready(IDLE_WAIT_S):
             return
         ready_count = self.gate.ready_count
@@ -365,63 +319,3 @@ class MqttPublisher:
                 ReadingTopic(self.settings.site, self.settings.gateway, device)
             )
         return topic
-
-    # The in-memory fallback.
-
-    def _cannot_store(self, exc: OutboxError, readings: int, dropped: int) -> None:
-        with self._lock:
-            self._store_trouble = True
-        self._refused_log.log(
-            logging.ERROR,
-            "%s; keeping %d reading(s) in memory meanwhile (sent, but lost if the agent "
-            "stops before the outbox stores again; %d held now)",
-            exc,
-            readings,
-            self.fallback.stats().held,
-        )
-        if dropped:
-            log.error(
-                "dropped %d older reading(s) held in memory: more than %d are waiting",
-                dropped,
-                self.fallback.max_readings,
-            )
-
-    def _move_fallback_into_outbox(self) -> None:
-        """Store readings held in memory durably, now that the outbox may work again."""
-        moved = self.fallback.move_into(self.outbox)
-        if moved:
-            log.info("moved %d reading(s) held in memory into the outbox", moved)
-
-
-def connection_for(
-    settings: AgentSettings,
-    connection_class: type[MqttConnection] = MqttConnection,
-    *,
-    time_signal: TimeSignal | None = None,
-    clock_status: Callable[[], ClockStatus] | None = None,
-    clock_known: Callable[[], bool] | None = None,
-) -> MqttConnection:
-    """The gateway's MQTT connection as ``settings`` describe it (birth, bdseq, gate)."""
-    return connection_class(
-        settings.mqtt,
-        settings.client_id,
-        birth_info=BirthInfo(
-            site=settings.site,
-            gateway=settings.gateway,
-            agent_version=agent_version(),
-            devices=tuple(settings.device_ids),
-            heartbeat_s=settings.heartbeat_s,
-            clock_status=clock_status,
-        ),
-        bdseq=BirthDeathCounter(settings.state_dir),
-        gate=SendGate(
-            Presence(settings.primary),
-            settings.mqtt.address,
-            memory=ReceiptMemory(settings.state_dir),
-            time_signal=time_signal,
-            clock_known=clock_known,
-        ),
-        max_in_flight=settings.outbox.max_in_flight_messages
-        + FALLBACK_IN_FLIGHT
-        + PAHO_WINDOW_MARGIN,
-    )

@@ -1,0 +1,152 @@
+"""Reading stored card taps from InfluxDB, and writing each day's recap back (IO).
+
+The job sees InfluxDB only through :class:`TapStore`: the taps in a UTC range, and the
+``attendance_day`` points of a day replaced by the newly computed ones. The one
+implementation, :class:`InfluxTapStore`, speaks InfluxQL over InfluxDB 1.x's ``/query``
+and line protocol over ``/write`` (what the pilot's Debian InfluxDB 1.6 offers); tests
+hand it a real server.
+
+``attendance_day`` (one point per employee per day, for Grafana)
+
+==============  =====  =======================================================
+name            kind   value
+==============  =====  =======================================================
+unit            tag    the employee's unit code
+status          tag    ``H``, ``TK``, ``I``, ``S``, ``C``, ``DL``, ``TB``, ``libur``
+employee        field  a pseudonym: the first 12 hex digits of SHA-256(key)
+minutes_late    field  int
+minutes_early   field  int
+worked_minutes  field  int
+tl, psw         field  bands 0-4 (int)
+check_in        field  minutes after the day's 00:00 WITA (int; absent: none)
+check_out       field  same for the check-out
+time                   the day's 00:00 WITA, plus the employee's rank in ns
+==============  =====  =======================================================
+
+No names and no NIPs (personal data, UU PDP 27/2022): those stay in the state database
+and the reports. Tags hold only bounded sets (units, statuses), so points of one unit
+and status differ by time alone: the day's employees, sorted by pseudonym, are 0, 1, 2
+... nanoseconds after midnight. A recomputed day may rank them differently, so
+:meth:`InfluxTapStore.replace_day` deletes the day's points before writing the new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Final, Protocol
+
+from collector.attendance.model import WITA, Tap
+from collector.storage.lineprotocol import FieldValue, Point, to_line
+from collector.storage.points import CARD_READ
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    from collector.attendance.model import DayResult
+    from collector.storage.influx_v1 import InfluxV1Writer
+
+ATTENDANCE_DAY: Final = "attendance_day"
+PSEUDONYM_HEX: Final = 12
+"""Hex digits of the employee pseudonym: 48 bits, no collision among a regency's staff."""
+WRITE_LINES: Final = 5_000
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class TapStore(Protocol):
+    """Where taps come from and day recaps go to."""
+
+    def taps(self, start: datetime, end: datetime) -> list[Tap]:
+        """Every stored tap with ``start <= at < end``, in no particular order."""
+        ...
+
+    def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
+        """Make ``results`` the only ``attendance_day`` points of ``day``."""
+        ...
+
+
+class InfluxTapStore:
+    """:class:`TapStore` over InfluxDB 1.x (``card_read`` in, ``attendance_day`` out)."""
+
+    def __init__(self, writer: InfluxV1Writer) -> None:
+        """Use ``writer``'s connection and database."""
+        self._writer = writer
+
+    def taps(self, start: datetime, end: datetime) -> list[Tap]:
+        """See :meth:`TapStore.taps`. Raises StorageError."""
+        # S608: the measurement is quoted and the bounds are integers: nothing to inject.
+        statement = (
+            'SELECT "uid", "bits", "clock_corrected" FROM '  # noqa: S608
+            f"{self._writer.measurement(CARD_READ)} "
+            f"WHERE time >= {_ns(start)} AND time < {_ns(end)} "
+            'GROUP BY "site", "gateway", "device"'
+        )
+        return [tap for row in self._writer.select(statement) if (tap := _tap(row)) is not None]
+
+    def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
+        """See :meth:`TapStore.replace_day`. Raises StorageError."""
+        midnight = datetime.combine(day, time(), WITA)
+        self._writer.select(
+            f"DELETE FROM {self._writer.measurement(ATTENDANCE_DAY)} "  # noqa: S608 - integers
+            f"WHERE time >= {_ns(midnight)} AND time < {_ns(midnight + timedelta(days=1))}"
+        )
+        lines = [to_line(point) for point in day_points(results)]
+        for first in range(0, len(lines), WRITE_LINES):
+            self._writer.write(lines[first : first + WRITE_LINES])
+
+
+def _tap(row: dict[str, object]) -> Tap | None:
+    """A ``card_read`` row as a tap; None for a row without a card number (never stored)."""
+    uid = row.get("uid")
+    stamp = row.get("time")
+    if not isinstance(uid, str) or not isinstance(stamp, int):
+        return None
+    bits = row.get("bits")
+    return Tap(
+        uid=uid,
+        at=EPOCH + timedelta(microseconds=stamp // 1000),
+        site=str(row.get("site", "")),
+        gateway=str(row.get("gateway", "")),
+        reader=str(row.get("device", "")),
+        bits=bits if isinstance(bits, int) else 32,
+        clock_suspect=row.get("clock_corrected") is True,
+    )
+
+
+def pseudonym(employee: str) -> str:
+    """The employee's stand-in on ``attendance_day`` points (no names in InfluxDB)."""
+    return hashlib.sha256(employee.encode()).hexdigest()[:PSEUDONYM_HEX]
+
+
+def day_points(results: Sequence[DayResult]) -> list[Point]:
+    """The ``attendance_day`` points of one day's results (see the module docstring)."""
+    ranked = sorted(results, key=lambda result: pseudonym(result.employee))
+    return [_day_point(result, rank) for rank, result in enumerate(ranked)]
+
+
+def _day_point(result: DayResult, rank: int) -> Point:
+    midnight = datetime.combine(result.day, time(), WITA)
+    fields: dict[str, FieldValue] = {
+        "employee": pseudonym(result.employee),
+        "minutes_late": result.minutes_late,
+        "minutes_early": result.minutes_early,
+        "worked_minutes": result.worked_minutes,
+        "tl": result.tl,
+        "psw": result.psw,
+    }
+    for key, at in (("check_in", result.check_in), ("check_out", result.check_out)):
+        if at is not None:
+            fields[key] = int((at - midnight).total_seconds() // 60)
+    return Point(
+        measurement=ATTENDANCE_DAY,
+        tags={"unit": result.unit, "status": str(result.status)},
+        fields=fields,
+        time_ns=_ns(midnight) + rank,
+    )
+
+
+def _ns(at: datetime) -> int:
+    """Nanoseconds since the epoch of an aware datetime, exactly (no float rounding)."""
+    delta = at - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
