@@ -16,9 +16,9 @@ from collector.attendance.errors import (
     CardConflict,
     DuplicateNip,
     RegistryError,
+    RegistryMismatch,
     UnknownEmployee,
     UnknownLeave,
-    UnknownName,
 )
 from collector.attendance.model import (
     CardAssignment,
@@ -32,6 +32,7 @@ from collector.attendance.model import (
     UnknownTap,
 )
 from collector.attendance.registry import Registry
+from collector.attendance.rules import RegistryValues
 from collector.attendance.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -119,13 +120,13 @@ def test_an_update_keeps_the_key_and_a_nip_belongs_to_one_employee(registry: Reg
 def test_unknown_units_and_schedules_are_refused_listing_the_known_ones(
     registry: Registry,
 ) -> None:
-    with pytest.raises(UnknownName) as caught, registry.changes() as changes:
+    with pytest.raises(RegistryMismatch) as caught, registry.changes() as changes:
         changes.put_employee(Employee("H-100", "Baru", "dinkes"))
     assert str(caught.value) == (
-        "unknown unit 'dinkes': the known ones are bappeda, diskominfo, umum"
+        "unknown unit 'dinkes'; expected one of: bappeda, diskominfo, umum"
     )
     with (
-        pytest.raises(UnknownName, match="unknown schedule 'shift3'"),
+        pytest.raises(RegistryMismatch, match="unknown schedule 'shift3'"),
         registry.changes() as changes,
     ):
         changes.put_employee(Employee("H-100", "Baru", "umum", "shift3"))
@@ -215,7 +216,7 @@ def test_leave_is_added_listed_by_period_and_removed(registry: Registry) -> None
 
 
 def test_bad_leave_is_refused(registry: Registry) -> None:
-    with pytest.raises(UnknownName, match="unknown leave kind 'libur'"):
+    with pytest.raises(RegistryMismatch, match="unknown leave kind 'libur'"):
         registry.add_leave(leave(NIP_BUDI, "libur", date(2026, 3, 2), date(2026, 3, 2)))
     with pytest.raises(RegistryError, match="cannot end before it"):
         registry.add_leave(leave(NIP_BUDI, "izin", date(2026, 3, 2), date(2026, 3, 1)))
@@ -234,8 +235,26 @@ def test_a_roster_holds_one_shift_per_employee_and_day(registry: Registry) -> No
         RosterEntry(AGUS.key, date(2026, 3, 2), "pagi"),
         RosterEntry(AGUS.key, date(2026, 3, 3), "off"),
     ]
-    with pytest.raises(UnknownName, match="unknown shift 'siang'"), registry.changes() as changes:
+    with (
+        pytest.raises(RegistryMismatch, match="unknown shift 'siang'"),
+        registry.changes() as changes,
+    ):
         changes.put_roster(RosterEntry(AGUS.key, date(2026, 3, 4), "siang"))
+
+
+def test_the_rules_get_the_registry_of_a_period_as_plain_values(registry: Registry) -> None:
+    with registry.changes() as changes:
+        changes.assign_card(card("001293D8", BUDI, date(2026, 1, 5), date(2026, 2, 27)))
+        changes.assign_card(card("00ABCDEF", SITI, date(2026, 3, 1)))
+        changes.put_roster(RosterEntry(AGUS.key, date(2026, 3, 1), "malam"))
+        sick = changes.add_leave(leave(NIP_SITI, "sakit", date(2026, 2, 27), date(2026, 3, 2)))
+    values = registry.values(date(2026, 2, 28), date(2026, 3, 1))
+    assert values == RegistryValues(
+        (SITI, BUDI, AGUS),
+        (card("00ABCDEF", SITI, date(2026, 3, 1)),),
+        (sick,),
+        (RosterEntry(AGUS.key, date(2026, 3, 1), "malam"),),
+    )
 
 
 # -- computed days ---------------------------------------------------------------------------
@@ -269,6 +288,12 @@ def test_a_day_is_saved_and_read_back_whole(registry: Registry) -> None:
     assert registry.day_results(DAY, DAY, unit="diskominfo") == results(5)[:1]
     assert registry.unknown_taps(DAY, DAY) == [UnknownTap(TAP, DAY)]
     assert registry.day_results(date(2026, 3, 3), date(2026, 3, 31)) == []
+
+
+def test_a_tap_that_could_be_two_peoples_keeps_its_candidates(registry: Registry) -> None:
+    ambiguous = UnknownTap(TAP, DAY, (NIP_BUDI, NIP_SITI), "kartu dipegang dua pegawai")
+    registry.save_day_results(DAY, [], [ambiguous])
+    assert registry.unknown_taps(DAY, DAY) == [ambiguous]
 
 
 def test_saving_a_day_again_replaces_it(registry: Registry) -> None:

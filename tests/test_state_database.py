@@ -118,6 +118,8 @@ def test_instants_are_stored_as_utc_and_naive_ones_refused(state_db: StateDataba
         "gateway": "gw-1",
         "reader": "lobby",
         "clock_suspect": False,
+        "candidates": "[]",
+        "note": "",
     }
     with state_db.write() as connection:
         connection.execute(insert(schema.unknown_tap).values(tap))

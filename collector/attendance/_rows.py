@@ -143,17 +143,23 @@ _TAP_FIELDS = ("uid", "at", "site", "gateway", "reader", "bits", "clock_suspect"
 
 
 def unknown_taps() -> Select[Any]:
-    """Every stored tap of an unknown card."""
+    """Every stored tap no employee could be credited with."""
     c = unknown_tap.c
-    return select(c.day, *(c[name] for name in _TAP_FIELDS)).order_by(c.at, c.id)
+    columns = (c.day, c.candidates, c.note, *(c[name] for name in _TAP_FIELDS))
+    return select(*columns).order_by(c.at, c.id)
 
 
 def to_unknown_tap(row: Sequence[Any]) -> model.UnknownTap:
     """A row of :func:`unknown_taps`."""
-    day, *rest = row
-    return model.UnknownTap(tap=model.Tap(*rest), day=day)
+    day, candidates, note, *rest = row
+    return model.UnknownTap(model.Tap(*rest), day, tuple(json.loads(candidates)), note)
 
 
 def unknown_tap_row(unknown: model.UnknownTap, day: date) -> dict[str, object]:
-    """The columns of ``unknown`` on ``day``."""
-    return {"day": day, **{name: getattr(unknown.tap, name) for name in _TAP_FIELDS}}
+    """The columns of ``unknown`` on ``day`` (candidates as a JSON list of keys)."""
+    return {
+        "day": day,
+        "candidates": json.dumps(list(unknown.candidates), ensure_ascii=False),
+        "note": unknown.note,
+        **{name: getattr(unknown.tap, name) for name in _TAP_FIELDS},
+    }

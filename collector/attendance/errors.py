@@ -9,7 +9,6 @@ Tree (under :class:`collector.errors.CollectorError`)::
     └── RegistryError          a change the registry refuses (its transaction changes nothing)
         ├── UnknownEmployee    no employee has that key or NIP
         ├── UnknownLeave       no leave has that id
-        ├── UnknownName        a unit, schedule, shift or leave kind the settings lack
         ├── CardConflict       a card would belong to two people (or twice to one) at once
         ├── DuplicateNip       another employee already has that NIP
         └── ImportNotClean     an import with problems was applied without confirmation
@@ -25,8 +24,6 @@ from typing import TYPE_CHECKING
 from collector.errors import CollectorError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from collector.attendance.model import CardAssignment
 
 
@@ -90,24 +87,6 @@ class UnknownLeave(RegistryError):  # noqa: N818 - reads as the condition it rep
         """Create the error for ``leave_id``."""
         self.leave_id = leave_id
         super().__init__(f"no leave has the id {leave_id} (see `attendance leave list`)")
-
-
-class UnknownName(RegistryError):  # noqa: N818 - reads as the condition it reports
-    """A unit, schedule, shift or leave kind that the attendance settings do not define.
-
-    Attributes:
-        what: which kind of name (``unit``, ``schedule``...).
-        name: the name given.
-        known: the names that are defined, sorted.
-    """
-
-    def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
-        """Create the error for ``name``, listing the ``known`` ones."""
-        self.what = what
-        self.name = name
-        self.known = sorted(known)
-        listed = ", ".join(self.known) if self.known else "(none are defined)"
-        super().__init__(f"unknown {what} {name!r}: the known ones are {listed}")
 
 
 class CardConflict(RegistryError):  # noqa: N818 - reads as the condition it reports

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from collector.attendance import _rows
 from collector.attendance.changes import RegistryChanges
 from collector.attendance.errors import RegistryError, UnknownEmployee
+from collector.attendance.rules import RegistryValues
 from collector.state import schema
 
 if TYPE_CHECKING:
@@ -125,6 +126,20 @@ class Registry:
         """Roster entries (shifts by the day they start) from ``first`` to ``last``."""
         query = _rows.rosters().where(schema.roster.c.day.between(first, last))
         return self._read(query, _rows.to_roster)
+
+    def values(self, first: date, last: date) -> RegistryValues:
+        """Everything the rules need for ``first``..``last``, as plain values.
+
+        Employees active on a day of it, cards valid on a day of it, leave covering a day
+        of it, the roster of those days (widen the period by a day for night shifts that
+        start the evening before).
+        """
+        return RegistryValues(
+            tuple(self.employees(first, last)),
+            tuple(self.cards(first, last)),
+            tuple(self.leave(first, last)),
+            tuple(self.roster(first, last)),
+        )
 
     # -- changes ---------------------------------------------------------------------------
 

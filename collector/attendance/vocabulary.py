@@ -1,8 +1,9 @@
 """The names the attendance settings define, which the registry and its imports check against.
 
-The settings (units, schedules and their shifts, leave kinds) are loaded elsewhere; the
-registry only needs to know which names exist, so that an employee is never filed under
-a unit nobody configured. A field left ``None`` accepts any name.
+The settings (:class:`~collector.attendance.settings.AttendanceSettings`: units, schedules
+and their shifts, leave kinds) say which names exist; the registry only needs the names,
+so that an employee is never filed under a unit nobody configured. A field left ``None``
+accepts any name.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from collector.attendance.errors import UnknownName
+from collector.attendance.errors import RegistryMismatch
+from collector.attendance.schedules import OFF, ShiftSchedule
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from collector.attendance.settings import AttendanceSettings
+
 NameKind = Literal["unit", "schedule", "shift", "leave kind"]
-OFF_SHIFT = "off"
+OFF_SHIFT = OFF
 """The roster's day off (:class:`~collector.attendance.model.RosterEntry`): always known."""
 
 
@@ -45,6 +49,22 @@ class Vocabulary:
         """Build from any collections of names (lists, a dict's keys...)."""
         return cls(_names(units), _names(schedules), _names(shifts), _names(leave_kinds))
 
+    @classmethod
+    def from_settings(cls, settings: AttendanceSettings) -> Vocabulary:
+        """The names ``settings`` define (shifts: those of every shift schedule)."""
+        shifts = {
+            name
+            for schedule in settings.schedules.values()
+            if isinstance(schedule, ShiftSchedule)
+            for name in schedule.shifts
+        }
+        return cls.of(
+            units=settings.units,
+            schedules=settings.schedules,
+            shifts=shifts,
+            leave_kinds=settings.leave_kinds,
+        )
+
     def known(self, what: NameKind) -> frozenset[str] | None:
         """The known names of kind ``what`` (None: any is accepted)."""
         match what:
@@ -58,9 +78,9 @@ class Vocabulary:
                 return self.leave_kinds
 
     def check(self, what: NameKind, name: str) -> None:
-        """Raise :class:`UnknownName` (listing the known ones) unless ``name`` is known."""
+        """Raise :class:`RegistryMismatch` (listing the known ones) unless ``name`` is known."""
         known = self.known(what)
         if what == "shift" and name == OFF_SHIFT:
             return
         if known is not None and name not in known:
-            raise UnknownName(what, name, known)
+            raise RegistryMismatch(what, name, list(known))

@@ -160,6 +160,8 @@ unknown_tap: Final = Table(
     Column("gateway", String(CODE_LENGTH), nullable=False),
     Column("reader", String(CODE_LENGTH), nullable=False),
     Column("clock_suspect", Boolean, nullable=False),
+    Column("candidates", Text, nullable=False),
+    Column("note", Text, nullable=False),
 )
 
 ATTENDANCE_TABLES: Final = (employee, card_assignment, leave, roster, attendance_day, unknown_tap)
