@@ -1,0 +1,218 @@
+"""The attendance job: compute days from what is stored, write the results back.
+
+``attendance compute`` runs :func:`compute` once for the dates asked; ``attendance run``
+(:class:`Service`) recomputes today so far every few minutes and the last few days now
+and then, so a gateway's backlog replayed a day late updates its own day. Both read the
+taps of :func:`~collector.attendance.windows.tap_range` from the :class:`TapStore` and
+the registry's values, apply the pure rules (:func:`~collector.attendance.rules.compute_days`),
+and replace each day's results: ``attendance_day`` points in InfluxDB (for Grafana) and
+rows in the state database (for reports). Replacing makes a recomputation idempotent and
+independent of the order the taps arrived in.
+
+Dates are done a week at a time: memory stays bounded for a year's recompute, and the
+caller hears of progress after each week.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Final, Protocol
+
+from collector.attendance.model import WITA
+from collector.attendance.rules import RegistryValues, compute_days
+from collector.attendance.windows import tap_range
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from collector.attendance.calendar import Calendar
+    from collector.attendance.model import (
+        CardAssignment,
+        DayResult,
+        Employee,
+        Leave,
+        RosterEntry,
+        UnknownTap,
+    )
+    from collector.attendance.settings import AttendanceSettings
+    from collector.attendance.taps import TapStore
+
+log = logging.getLogger(__name__)
+
+CHUNK_DAYS: Final = 7
+"""Dates computed together: one InfluxDB query and one progress report per chunk."""
+
+
+class RegistryView(Protocol):
+    """What the job needs of the registry (:class:`collector.attendance.registry.Registry`)."""
+
+    def employees(
+        self, first: date | None = None, last: date | None = None, *, unit: str | None = None
+    ) -> list[Employee]:
+        """Employees employed on a day of ``first``..``last``."""
+        ...
+
+    def cards(self, first: date, last: date) -> list[CardAssignment]:
+        """Card assignments valid on a day of ``first``..``last``."""
+        ...
+
+    def leave(self, first: date, last: date) -> list[Leave]:
+        """Leave covering a day of ``first``..``last``."""
+        ...
+
+    def roster(self, first: date, last: date) -> list[RosterEntry]:
+        """Shifts rostered from ``first`` to ``last``."""
+        ...
+
+    def save_day_results(
+        self, day: date, results: Iterable[DayResult], unknown_taps: Iterable[UnknownTap]
+    ) -> None:
+        """Replace the day's stored results."""
+        ...
+
+
+@dataclass
+class Computed:
+    """What a computation did, for the command's summary line and the service's log."""
+
+    days: int = 0
+    taps: int = 0
+    results: int = 0
+    unknown_taps: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def add(self, other: Computed) -> None:
+        """Count ``other`` in too."""
+        self.days += other.days
+        self.taps += other.taps
+        self.results += other.results
+        self.unknown_taps += other.unknown_taps
+        self.statuses.update(other.statuses)
+        self.seconds += other.seconds
+
+    def summary(self) -> str:
+        """One line: ``31 days, 129,357 taps -> 93,124 results (H 80,110, TK 2,012, ...)``."""
+        statuses = ", ".join(f"{s} {n:,}" for s, n in sorted(self.statuses.items()))
+        return (
+            f"{self.days} days, {self.taps:,} taps -> {self.results:,} results"
+            f" ({statuses or 'none'}), {self.unknown_taps:,} taps of unknown cards,"
+            f" in {self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """The job's inputs and outputs: the stores, the settings and the calendar."""
+
+    taps: TapStore
+    registry: RegistryView
+    settings: AttendanceSettings
+    calendar: Calendar
+
+    def compute(
+        self, days: Sequence[date], progress: Callable[[date, date, Computed], None] | None = None
+    ) -> Computed:
+        """Compute and store ``days`` (any order), a week at a time; what was done.
+
+        ``progress(first, last, done_so_far)`` is called after each week.
+
+        Raises:
+            StorageError: InfluxDB failed (days stored before it stay stored).
+            StateError / RegistryError: the state database failed or refused.
+            AttendanceError: the registry and the settings disagree (e.g. an unknown unit).
+        """
+        done = Computed()
+        ordered = sorted(set(days))
+        for start in range(0, len(ordered), CHUNK_DAYS):
+            chunk = ordered[start : start + CHUNK_DAYS]
+            done.add(self._compute_chunk(chunk))
+            if progress is not None:
+                progress(chunk[0], chunk[-1], done)
+        return done
+
+    def _compute_chunk(self, days: list[date]) -> Computed:
+        started = time.perf_counter()
+        first, last = days[0], days[-1]
+        # A night shift rostered the evening before reaches into the first date.
+        before, after = first - timedelta(days=1), last + timedelta(days=1)
+        taps = self.taps.taps(*tap_range(days, self.settings))
+        registry = RegistryValues(
+            employees=tuple(self.registry.employees(before, after)),
+            cards=tuple(self.registry.cards(before, after)),
+            leave=tuple(self.registry.leave(before, after)),
+            roster=tuple(self.registry.roster(before, after)),
+        )
+        results, unknown = compute_days(
+            days, taps=taps, registry=registry, calendar=self.calendar, settings=self.settings
+        )
+        by_day: dict[date, list[DayResult]] = {day: [] for day in days}
+        for result in results:
+            by_day[result.day].append(result)
+        unknown_by_day: dict[date, list[UnknownTap]] = {day: [] for day in days}
+        for found in unknown:
+            unknown_by_day[found.day].append(found)
+        for day in days:
+            self.taps.replace_day(day, by_day[day])
+            self.registry.save_day_results(day, by_day[day], unknown_by_day[day])
+        return Computed(
+            days=len(days),
+            taps=len(taps),
+            results=len(results),
+            unknown_taps=len(unknown),
+            statuses=Counter(str(r.status) for r in results),
+            seconds=time.perf_counter() - started,
+        )
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from ``first`` to ``last``, inclusive."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def today(now: datetime) -> date:
+    """The WITA date of ``now``."""
+    return now.astimezone(WITA).date()
+
+
+@dataclass
+class Service:
+    """``attendance run``: today every ``interval_s``, the last ``lookback_days`` hourly.
+
+    A day is recomputed after it ends too (its windows reach into the next morning), so
+    the first pass after midnight closes yesterday. A backlog older than the lookback
+    needs ``attendance compute --from``.
+    """
+
+    job: Job
+    interval_s: float = 300.0
+    lookback_days: int = 7
+    lookback_interval_s: float = 3600.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(WITA))
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        """Loop until :meth:`stop`; a failing pass is logged and retried next interval."""
+        next_lookback = 0.0
+        while not self.stopping.is_set():
+            now = self.clock()
+            days = [today(now)]
+            if time.monotonic() >= next_lookback:
+                days = days_between(today(now) - timedelta(days=self.lookback_days), today(now))
+                next_lookback = time.monotonic() + self.lookback_interval_s
+            try:
+                done = self.job.compute(days)
+            except Exception:  # a pass that fails must not end the service; next one retries
+                log.exception("attendance: computing %s..%s failed", days[0], days[-1])
+            else:
+                log.info("attendance: %s", done.summary())
+            self.stopping.wait(self.interval_s)
+
+    def stop(self) -> None:
+        """End :meth:`run` after the pass in progress."""
+        self.stopping.set()
