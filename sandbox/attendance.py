@@ -24,6 +24,7 @@ from collector.attendance.model import (
     RosterEntry,
     Tap,
 )
+from collector.attendance.taps import epoch_ns
 from collector.encoding import LineEncoder
 from pelangi.card import CardId
 from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope
@@ -211,7 +212,7 @@ def card_read_lines(taps: Collection[Tap]) -> list[str]:
     for seq, tap in enumerate(sorted(taps, key=lambda t: t.at), start=1):
         read = CardRead(
             seq=seq,
-            ts=int(tap.at.timestamp()) * 1_000_000_000 + tap.at.microsecond * 1000,
+            ts=epoch_ns(tap.at),
             card=CardId(raw=tap.uid, uid=tap.uid, bits=24 if tap.bits == 24 else 32),
         )
         envelope = Envelope(

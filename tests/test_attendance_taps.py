@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from collector.attendance.model import WITA, DayResult, Status, Tap
-from collector.attendance.taps import ATTENDANCE_DAY, InfluxTapStore, day_points, pseudonym
+from collector.attendance.taps import (
+    ATTENDANCE_DAY,
+    InfluxTapStore,
+    day_points,
+    epoch_ns,
+    pseudonym,
+)
 from collector.config import InfluxV1Settings
 from collector.encoding import LineEncoder
 from collector.storage.influx_v1 import InfluxV1Writer
@@ -33,10 +39,6 @@ def writer(influxdb: InfluxDB, influx_db: str) -> Iterator[InfluxV1Writer]:
     backend.close()
 
 
-def ns(at: datetime) -> int:
-    return int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
-
-
 def store(writer: InfluxV1Writer, reader: str, *reads: CardRead, historical: bool = False) -> None:
     envelope = Envelope(
         v=SCHEMA_VERSION,
@@ -57,14 +59,18 @@ def test_taps_in_a_range_come_back_with_their_reader_and_clock_flag(
     card = em4100(bytes.fromhex("01001293D8"))
     wiegand = CardId(raw="12:37848", uid="00129398", bits=24)
     at = MIDNIGHT + timedelta(hours=7, minutes=29, seconds=59, microseconds=123456)
-    store(writer, "rfid-lobby", CardRead(seq=1, ts=ns(at), card=card))
+    store(writer, "rfid-lobby", CardRead(seq=1, ts=epoch_ns(at), card=card))
     store(
         writer,
         "rfid-hall",
-        CardRead(seq=2, ts=ns(at + timedelta(hours=9)), card=wiegand, clock_corrected=True),
+        CardRead(seq=2, ts=epoch_ns(at + timedelta(hours=9)), card=wiegand, clock_corrected=True),
         historical=True,
     )
-    store(writer, "rfid-lobby", CardRead(seq=3, ts=ns(MIDNIGHT - timedelta(seconds=1)), card=card))
+    store(
+        writer,
+        "rfid-lobby",
+        CardRead(seq=3, ts=epoch_ns(MIDNIGHT - timedelta(seconds=1)), card=card),
+    )
 
     taps = sorted(
         InfluxTapStore(writer).taps(MIDNIGHT, MIDNIGHT + timedelta(days=1)), key=lambda t: t.at
@@ -117,7 +123,9 @@ def test_replace_day_leaves_exactly_the_new_results(
     store_.replace_day(DAY, second)
 
     rows = influxdb.query(f"SELECT * FROM {ATTENDANCE_DAY}", db=influx_db)  # noqa: S608
-    by_employee = {row["employee"]: row for row in rows if row["time"] < ns(MIDNIGHT) + 86_400e9}
+    by_employee = {
+        row["employee"]: row for row in rows if row["time"] < epoch_ns(MIDNIGHT) + 86_400e9
+    }
     assert len(rows) == 4
     assert set(by_employee) == {pseudonym(r.employee) for r in second}
     late = by_employee[pseudonym("honorer-17")]
@@ -137,5 +145,5 @@ def test_points_of_one_day_never_share_a_timestamp() -> None:
     results = [result(f"employee-{n}", Status.HADIR) for n in range(3000)]
     points = day_points(results)
     assert len({p.time_ns for p in points}) == 3000
-    assert min(p.time_ns for p in points) == ns(MIDNIGHT.astimezone(UTC))
+    assert min(p.time_ns for p in points) == epoch_ns(MIDNIGHT.astimezone(UTC))
     assert points == day_points(list(reversed(results)))  # the order handed in does not matter

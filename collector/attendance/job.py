@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
 from collector.attendance.model import WITA
-from collector.attendance.rules import RegistryValues, compute_days
+from collector.attendance.rules import compute_days
 from collector.attendance.windows import tap_range
 
 if TYPE_CHECKING:
@@ -32,13 +32,10 @@ if TYPE_CHECKING:
 
     from collector.attendance.calendar import Calendar
     from collector.attendance.model import (
-        CardAssignment,
         DayResult,
-        Employee,
-        Leave,
-        RosterEntry,
         UnknownTap,
     )
+    from collector.attendance.rules import RegistryValues
     from collector.attendance.settings import AttendanceSettings
     from collector.attendance.taps import TapStore
 
@@ -51,22 +48,8 @@ CHUNK_DAYS: Final = 7
 class RegistryView(Protocol):
     """What the job needs of the registry (:class:`collector.attendance.registry.Registry`)."""
 
-    def employees(
-        self, first: date | None = None, last: date | None = None, *, unit: str | None = None
-    ) -> list[Employee]:
-        """Employees employed on a day of ``first``..``last``."""
-        ...
-
-    def cards(self, first: date, last: date) -> list[CardAssignment]:
-        """Card assignments valid on a day of ``first``..``last``."""
-        ...
-
-    def leave(self, first: date, last: date) -> list[Leave]:
-        """Leave covering a day of ``first``..``last``."""
-        ...
-
-    def roster(self, first: date, last: date) -> list[RosterEntry]:
-        """Shifts rostered from ``first`` to ``last``."""
+    def values(self, first: date, last: date) -> RegistryValues:
+        """Employees, cards, leave and roster of ``first``..``last``, as the rules take them."""
         ...
 
     def save_day_results(
@@ -142,14 +125,12 @@ class Job:
         # A night shift rostered the evening before reaches into the first date.
         before, after = first - timedelta(days=1), last + timedelta(days=1)
         taps = self.taps.taps(*tap_range(days, self.settings))
-        registry = RegistryValues(
-            employees=tuple(self.registry.employees(before, after)),
-            cards=tuple(self.registry.cards(before, after)),
-            leave=tuple(self.registry.leave(before, after)),
-            roster=tuple(self.registry.roster(before, after)),
-        )
         results, unknown = compute_days(
-            days, taps=taps, registry=registry, calendar=self.calendar, settings=self.settings
+            days,
+            taps=taps,
+            registry=self.registry.values(before, after),
+            calendar=self.calendar,
+            settings=self.settings,
         )
         by_day: dict[date, list[DayResult]] = {day: [] for day in days}
         for result in results:

@@ -79,7 +79,7 @@ class InfluxTapStore:
         statement = (
             'SELECT "uid", "bits", "clock_corrected" FROM '  # noqa: S608
             f"{self._writer.measurement(CARD_READ)} "
-            f"WHERE time >= {_ns(start)} AND time < {_ns(end)} "
+            f"WHERE time >= {epoch_ns(start)} AND time < {epoch_ns(end)} "
             'GROUP BY "site", "gateway", "device"'
         )
         return [tap for row in self._writer.select(statement) if (tap := _tap(row)) is not None]
@@ -87,9 +87,10 @@ class InfluxTapStore:
     def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
         """See :meth:`TapStore.replace_day`. Raises StorageError."""
         midnight = datetime.combine(day, time(), WITA)
+        end = midnight + timedelta(days=1)
         self._writer.select(
             f"DELETE FROM {self._writer.measurement(ATTENDANCE_DAY)} "  # noqa: S608 - integers
-            f"WHERE time >= {_ns(midnight)} AND time < {_ns(midnight + timedelta(days=1))}"
+            f"WHERE time >= {epoch_ns(midnight)} AND time < {epoch_ns(end)}"
         )
         lines = [to_line(point) for point in day_points(results)]
         for first in range(0, len(lines), WRITE_LINES):
@@ -142,11 +143,11 @@ def _day_point(result: DayResult, rank: int) -> Point:
         measurement=ATTENDANCE_DAY,
         tags={"unit": result.unit, "status": str(result.status)},
         fields=fields,
-        time_ns=_ns(midnight) + rank,
+        time_ns=epoch_ns(midnight) + rank,
     )
 
 
-def _ns(at: datetime) -> int:
+def epoch_ns(at: datetime) -> int:
     """Nanoseconds since the epoch of an aware datetime, exactly (no float rounding)."""
     delta = at - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
