@@ -111,7 +111,11 @@ def test_restarted_agent_discards_rates_then_recovers(snmpd: Snmpd) -> None:
 
     async def scenario() -> tuple[PollResult, PollResult, PollResult]:
         try:
-            first = await poller.poll_once()
+            # A baseline 2 s into snmpd's life: a restart then reads back a lower uptime,
+            # never the same one (CI once saw a fresh snmpd read 0.03 s both times).
+            first = await _poll_until(
+                poller, lambda r: _uptime(r) >= 200, what="snmpd has been up 2 s"
+            )
             # snmpd's uptime must advance between polls for a rate to exist.
             second = await _poll_until(
                 poller,

@@ -53,6 +53,13 @@ def test_no_time_passed() -> None:
     assert rate(sample, sample) is Discard.NO_TIME
 
 
+def test_same_uptime_seconds_apart_is_a_restart() -> None:
+    """CI caught a fresh snmpd restarted between polls reading back its earlier uptime."""
+    before = Sample(uptime_ticks=3, value=10, bits=64, polled_at=5.0)
+    after = Sample(uptime_ticks=3, value=0, bits=64, polled_at=8.0)
+    assert rate(before, after) is Discard.AGENT_RESTARTED
+
+
 @pytest.mark.parametrize(("increase", "expected_ok"), [(1.09e9 / 8, True), (1.2e9 / 8, False)])
 def test_line_rate_ceiling(increase: float, expected_ok: bool) -> None:  # noqa: FBT001
     first = Sample(uptime_ticks=0, value=0, bits=64, polled_at=0.0)

@@ -75,7 +75,8 @@ class Sample:
 class Discard(StrEnum):
     """Why no rate came out of a pair of samples."""
 
-    NO_TIME = "no_time"  # the two samples share an uptime: nothing to divide by
+    # the two samples share an uptime and the poller's clock agrees: nothing to divide by
+    NO_TIME = "no_time"
     # sysUpTime went down (not a wrap), or its Δt disagrees with the poller's clock
     AGENT_RESTARTED = "agent_restarted"
     COUNTER_RESET = "counter_reset"  # 64-bit counter went down
@@ -129,7 +130,12 @@ def rate(
     if previous.discontinuity != current.discontinuity:
         return Discard.DISCONTINUITY
     if current.uptime_ticks == previous.uptime_ticks:
-        return Discard.NO_TIME
+        # An agent restarted between polls can read back the very uptime it had (a fresh
+        # snmpd polled at 0.03 s, restarted, polled again at 0.03 s): only the poller's
+        # clock tells "no time passed" from "restarted".
+        if uptime_agrees(0.0, previous, current):
+            return Discard.NO_TIME
+        return Discard.AGENT_RESTARTED
     interval = uptime_delta_s(previous, current)
     if interval is None:
         return Discard.AGENT_RESTARTED
