@@ -9,11 +9,13 @@ from typing import Final
 
 import typer
 
+from collector.attendance.cli import attendance, employees, roster
 from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, storage_name
 from collector.config import CollectorSettings
 from collector.deadletter_cli import dead_letters
 from collector.errors import CollectorError, StorageError
 from collector.service import run as run_collector
+from collector.state.cli import state
 from collector.storage import open_backend
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
@@ -31,6 +33,10 @@ app = typer.Typer(
 )
 
 app.add_typer(dead_letters, name="dead-letters")
+app.add_typer(attendance, name="attendance")
+app.add_typer(employees, name="employees")
+app.add_typer(roster, name="roster")
+app.add_typer(state, name="state")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, SecretStr, Tag, model_validator
 
+from collector.attendance.settings import AttendanceSettings
 from collector.state.settings import StateSettings
 from pelangi.configfile import StrictModel
 from pelangi.logs import LogLevel
@@ -178,6 +179,10 @@ class CollectorSettings(StrictModel):
     validity: ValiditySettings = Field(default_factory=ValiditySettings)
     dead_letter: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
     state: StateSettings = StateSettings()
+    attendance: AttendanceSettings = Field(
+        default_factory=AttendanceSettings,
+        description="units, schedules, leave kinds, readers, holidays (``attendance`` commands)",
+    )
     stats_interval_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0, description="how often the collector writes its own metrics"
     )
