@@ -163,11 +163,11 @@ def today(now: datetime) -> date:
 
 @dataclass
 class Service:
-    """``attendance run``: today every ``interval_s``, the last ``lookback_days`` hourly.
+    """``attendance run``: yesterday and today often, the last ``lookback_days`` hourly.
 
-    A day is recomputed after it ends too (its windows reach into the next morning), so
-    the first pass after midnight closes yesterday. A backlog older than the lookback
-    needs ``attendance compute --from``.
+    Yesterday is in every pass because its windows (a night shift, a late check-out)
+    reach into today: a day is closed within one interval of its last window ending. A
+    backlog older than the lookback needs ``attendance compute --from``.
     """
 
     job: Job
@@ -182,7 +182,8 @@ class Service:
         next_lookback = 0.0
         while not self.stopping.is_set():
             now = self.clock()
-            days = [today(now)]
+            # Yesterday too: its night shifts and check-out windows reach into today.
+            days = [today(now) - timedelta(days=1), today(now)]
             if time.monotonic() >= next_lookback:
                 days = days_between(today(now) - timedelta(days=self.lookback_days), today(now))
                 next_lookback = time.monotonic() + self.lookback_interval_s
