@@ -226,7 +226,7 @@ def test_today_counts_every_active_employee(config: Path) -> None:
 def test_run_keeps_today_and_yesterday_and_stops_on_sigterm(
     config: Path, state_settings: StateSettings
 ) -> None:
-    command = [venv_program("pelangi-collector"), "attendance", "run", "--interval", "10"]
+    command = [str(venv_program("pelangi-collector")), "attendance", "run", "--interval", "10"]
     command += ["-c", str(config)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
