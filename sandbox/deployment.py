@@ -196,17 +196,22 @@ class Deployment:
         Raises:
             SandboxError: it failed; the message carries its output.
         """
-        argv = [
-            str(venv_program("pelangi-collector")),
-            "setup-db",
-            "--config",
-            str(self.collector_config_path),
-        ]
+        return self.collector_command("setup-db", timeout=timeout)
+
+    def collector_command(self, *args: str | Path, timeout: float = 120.0) -> str:
+        """Run ``pelangi-collector ARGS --config <ours>`` and return its output.
+
+        Raises:
+            SandboxError: it failed; the message carries its output.
+        """
+        argv = [str(venv_program("pelangi-collector")), *map(str, args)]
+        argv += ["--config", str(self.collector_config_path)]
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
         output = (result.stdout + result.stderr).strip()
         if result.returncode != 0:
+            command = " ".join(map(str, args))
             raise SandboxError(
-                f"`pelangi-collector setup-db` exited with status {result.returncode}:\n{output}"
+                f"`pelangi-collector {command}` exited with status {result.returncode}:\n{output}"
             )
         return output
 

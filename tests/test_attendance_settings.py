@@ -21,16 +21,11 @@ from collector.attendance.settings import (
     UnitSettings,
     rules_in_force,
 )
-from pelangi.configfile import StrictModel, load, parse
+from collector.config import CollectorSettings
+from pelangi.configfile import load, parse
 from pelangi.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "attendance.example.yaml"
-
-
-class _CollectorFile(StrictModel):
-    """How the integrator nests the section: ``attendance:`` in the collector's file."""
-
-    attendance: AttendanceSettings
 
 
 def _problems(text: str) -> list[str]:
@@ -46,7 +41,8 @@ def _office(settings: AttendanceSettings, name: str = "kantor") -> OfficeSchedul
 
 
 def test_the_example_validates() -> None:
-    settings = load(EXAMPLE, _CollectorFile).attendance
+    # The section as the collector's own configuration file holds it.
+    settings = load(EXAMPLE, CollectorSettings).attendance
     assert settings.units["satpam"].schedule == "shift"
     assert settings.readers.exclude[0].reader == "rfid-pintu"
     assert settings.penalties[0].tl_pct == (0.5, 1, 1.5, 2)

@@ -40,6 +40,8 @@ class Demo:
     log_book: LogBook = field(default_factory=LogBook)
     servers: list[Server] = field(default_factory=list)
     deployment: Deployment | None = None
+    kept: list[Path] = field(default_factory=list)
+    """Files the demo made for people to open afterwards (not removed)."""
 
     def processes(self) -> list[ChildProcess]:
         """Every child process the demo has started (running or not)."""

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from sandbox.demo.attendance import collector_extra, show_attendance
 from sandbox.demo.cards import check_rows, print_table, tap_cards, time_one_tap, wait_for_rows
 from sandbox.demo.devices import agent_devices, plug_in_door_and_switch, show_devices
 from sandbox.demo.output import say, step
@@ -70,6 +71,7 @@ def run(demo: Demo) -> None:
                 **agent_devices(door_pty, switch),
                 "outbox": {"confirm_timeout_s": CONFIRM_TIMEOUT_S},
             },
+            collector_extra=collector_extra(work / "pelangi"),
         ),
     )
     demo.deployment = deployment
@@ -103,6 +105,9 @@ def run(demo: Demo) -> None:
 
     show_devices(demo, door_pty, influx)
     show_resilience(deployment, broker, pty, influx)
+    # The report is for people: it stays after the demo, outside its temporary folder.
+    report = show_attendance(deployment, Path(tempfile.mkdtemp(prefix="pelangi-demo-report-")))
+    demo.kept.append(report)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in deployment.stop().items():
@@ -152,6 +157,8 @@ def main() -> int:
             shutil.rmtree(demo.work, ignore_errors=True)
             say(f"    removed {demo.work}")
             signal.signal(signal.SIGINT, previous)
+    for kept in demo.kept:
+        say(f"    kept for you to open: {kept}")
     say()
     say(_OUTCOME.get(status, "Demo did not pass."))
     return status
