@@ -9,9 +9,9 @@ door controller (another pty) opens and closes a door, an snmpd stands in for a 
 the demo shows the agent's health, the dead letters, the liveness messages and a broker
 outage that loses nothing. Last, attendance: employees, cards, rosters and leave imported
 as HR would, a month of synthetic taps computed into days, an XLSX report kept for you to
-open, and today's recap with the cards tapped a moment ago. At the end, even on failure or Ctrl-C, it stops everything it
-started, checks that nothing is left running and removes the folder. Exit status 0 means
-every check passed.
+open, and today's recap with the cards tapped a moment ago. At the end, even on failure
+or Ctrl-C, it stops everything it started, checks that nothing is left running and
+removes the folder (the report stays). Exit status 0 means every check passed.
 
 - :mod:`.story`: the steps in order, and :func:`~sandbox.demo.story.main`;
 - :mod:`.stage`: the names the deployment uses, and what was started (to stop it all);
