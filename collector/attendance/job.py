@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 from collector.attendance.model import WITA
 from collector.attendance.rules import compute_days
 from collector.attendance.windows import tap_range
+from collector.errors import CollectorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -189,6 +190,14 @@ class Service:
                 next_lookback = time.monotonic() + self.lookback_interval_s
             try:
                 done = self.job.compute(days)
+            except CollectorError as exc:  # InfluxDB or the state database away: said once
+                log.warning(
+                    "attendance: computing %s..%s failed: %s; retrying in %g s",
+                    days[0],
+                    days[-1],
+                    exc,
+                    self.interval_s,
+                )
             except Exception:  # a pass that fails must not end the service; next one retries
                 log.exception("attendance: computing %s..%s failed", days[0], days[-1])
             else:
