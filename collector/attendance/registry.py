@@ -24,7 +24,7 @@ from collector.attendance.rules import RegistryValues
 from collector.state import schema
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
     from datetime import date
 
     from sqlalchemy import Select
@@ -196,15 +196,26 @@ class Registry:
                 connection.execute(insert(schema.unknown_tap), taps)
 
     def day_results(
-        self, first: date, last: date, unit: str | None = None
+        self,
+        first: date,
+        last: date,
+        unit: str | None = None,
+        *,
+        statuses: Collection[model.Status] | None = None,
+        employees: Collection[str] | None = None,
     ) -> list[model.DayResult]:
-        """Stored results from ``first`` to ``last`` (of ``unit``), by day, unit and employee.
+        """Stored results from ``first`` to ``last``, by day, unit and employee.
 
+        Only those of ``unit``, with one of ``statuses``, of ``employees`` (keys), when given.
         Their ``taps`` are empty: taps stay in InfluxDB, where reports read them.
         """
         query = _rows.results().where(_day.day.between(first, last))
         if unit is not None:
             query = query.where(_day.unit == unit)
+        if statuses is not None:
+            query = query.where(_day.status.in_([status.value for status in statuses]))
+        if employees is not None:
+            query = query.where(_employee.key.in_(list(employees)))
         return self._read(query, _rows.to_result)
 
     def unknown_taps(self, first: date, last: date) -> list[model.UnknownTap]:

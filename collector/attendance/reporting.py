@@ -16,16 +16,18 @@ quick and the same however often it is written. It adds what the pure layout
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final, Protocol
 
 from collector.attendance.bands import add_percents
+from collector.attendance.model import Status
 from collector.attendance.report_tables import Report
-from collector.attendance.sanctions import absence_standings
+from collector.attendance.sanctions import CONSECUTIVE_DAYS, AbsenceStanding, absence_standings
 from collector.attendance.summary import monthly_summaries
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Collection, Iterator
 
     from collector.attendance import model
     from collector.attendance.settings import AttendanceSettings
@@ -38,9 +40,15 @@ class ReportSource(Protocol):
     """What a report reads (:class:`collector.attendance.registry.Registry`)."""
 
     def day_results(
-        self, first: date, last: date, unit: str | None = None
+        self,
+        first: date,
+        last: date,
+        unit: str | None = None,
+        *,
+        statuses: Collection[model.Status] | None = None,
+        employees: Collection[str] | None = None,
     ) -> list[model.DayResult]:
-        """Stored results of ``first``..``last`` (of ``unit``)."""
+        """Stored results of ``first``..``last`` (of ``unit``, ``statuses``, ``employees``)."""
         ...
 
     def unknown_taps(self, first: date, last: date) -> list[model.UnknownTap]:
@@ -75,8 +83,7 @@ def build_report(
     for year, month in months(first, last):
         for summary in monthly_summaries(results, year, month, settings):
             penalties.setdefault(summary.employee, []).append(summary.penalty_pct)
-    history = source.day_results(date(last.year, 1, 1) - timedelta(days=RUN_LOOKBACK_DAYS), last)
-    standings = [s for s in absence_standings(history, last) if s.employee in keys]
+    standings = [s for s in _standings(source, last) if s.employee in keys]
     employees = source.employees(first, last, unit=unit)
     return Report(
         first=first,
@@ -87,8 +94,27 @@ def build_report(
         unknown=source.unknown_taps(first, last) if unit is None else (),
         penalty_pct={key: add_percents(pcts) for key, pcts in penalties.items()},
         sanctions={s.employee: "; ".join(s.flags) for s in standings if s.flags},
-        absences_this_year={s.employee: s.tk_days for s in standings},
+        absences_this_year=dict.fromkeys(keys, 0) | {s.employee: s.tk_days for s in standings},
     )
+
+
+def _standings(source: ReportSource, last: date) -> list[AbsenceStanding]:
+    """Everyone's PP 94 standing up to ``last``, reading only what can change it.
+
+    The TK days of the year tell the yearly count. A run of consecutive working days needs
+    every status (a day off neither counts nor breaks it; anything else, or a date never
+    computed, breaks it), but only someone with at least :data:`CONSECUTIVE_DAYS` TK days
+    can have one: only their whole year is read (a December report of 3,000 staff would
+    otherwise read a million rows for a handful of people).
+    """
+    first = date(last.year, 1, 1) - timedelta(days=RUN_LOOKBACK_DAYS)
+    absent = source.day_results(first, last, statuses=(Status.TANPA_KETERANGAN,))
+    days = Counter(result.employee for result in absent)
+    runs_possible = {key for key, count in days.items() if count >= CONSECUTIVE_DAYS}
+    history = [r for r in absent if r.employee not in runs_possible]
+    if runs_possible:
+        history += source.day_results(first, last, employees=runs_possible)
+    return absence_standings(history, last)
 
 
 def months(first: date, last: date) -> Iterator[tuple[int, int]]:
