@@ -132,6 +132,18 @@ def test_the_month_report_equals_the_golden_csv_and_xlsx(report: Report, tmp_pat
         assert cell_differences(sheet.title, grid, golden) == []
 
 
+@pytest.mark.servers
+def test_a_unit_report_holds_that_units_golden_rows(month: MonthRun, tmp_path: Path) -> None:
+    settings = month.scenario.settings
+    unit = build_report(month.registry, settings, FIRST, LAST, unit="satpam").tables("satpam")
+    daily, summary = write_csv(unit, tmp_path / "satpam.csv")
+    header, *rows = read_csv(GOLDEN / FILES[0])
+    guards = [row for row in rows if row[4] == settings.units["satpam"].name]
+    assert len(guards) == 4 * 31
+    assert cell_differences(daily.name, read_csv(daily), [header, *guards]) == []
+    assert cell_differences(summary.name, read_csv(summary), read_csv(GOLDEN / FILES[3])) == []
+
+
 def number_text(value: object) -> str:
     """A cell as text, numbers as floats: the XLSX stores 1.0 % as the number 1, CSV "1.0"."""
     if value is None:
