@@ -214,6 +214,7 @@ def card_read_lines(taps: Collection[Tap]) -> list[str]:
             seq=seq,
             ts=epoch_ns(tap.at),
             card=CardId(raw=tap.uid, uid=tap.uid, bits=24 if tap.bits == 24 else 32),
+            clock_corrected=tap.clock_suspect,
         )
         envelope = Envelope(
             v=SCHEMA_VERSION,
