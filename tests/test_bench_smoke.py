@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sandbox.bench import __main__ as bench_main
-from sandbox.bench import collector, snmp
+from sandbox.bench import attendance, collector, snmp
 from sandbox.bench.machine import Machine, describe_machine
 from sandbox.bench.report import (
     BenchResult,
@@ -204,3 +204,22 @@ def test_snmp_benchmark_completes_and_sees_every_interface(tmp_path: Path) -> No
     bases = [check.target.rsplit("start-up ", 1)[-1] for check in result.checks]
     assert bases == ["included)", "excluded)"] * 2
     assert result.checks[0].passed is not None
+
+
+@pytest.mark.servers
+def test_attendance_benchmark_computes_stores_and_exports_every_day(tmp_path: Path) -> None:
+    result = attendance.run(tmp_path / "work", sizes=attendance.Sizes(staff=30, repeats=1))
+    _assert_reported(result, tmp_path)
+    expected = result.parameters["employees"] * result.parameters["days"]
+    assert result.figures["stored"] == {
+        "card_read": result.parameters["taps"],
+        "attendance_day": expected,
+        "state_results": expected,
+    }
+    done = result.figures["rounds"][0]
+    assert done["taps_read"] == done["influx"]["rows"] > 0
+    assert done["daily_rows"] == expected
+    assert result.figures["medians"]["job_s"] > 0
+    assert set(done["job_phases"]) == {key for _, key in attendance.JOB_PHASES}
+    # The 10 s target is about 3,000 employees: not judged at this size.
+    assert [check.passed is None for check in result.checks] == [False, True]

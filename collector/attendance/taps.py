@@ -75,13 +75,7 @@ class InfluxTapStore:
 
     def taps(self, start: datetime, end: datetime) -> list[Tap]:
         """See :meth:`TapStore.taps`. Raises StorageError."""
-        # S608: the measurement is quoted and the bounds are integers: nothing to inject.
-        statement = (
-            'SELECT "uid", "bits", "clock_corrected" FROM '  # noqa: S608
-            f"{self._writer.measurement(CARD_READ)} "
-            f"WHERE time >= {epoch_ns(start)} AND time < {epoch_ns(end)} "
-            'GROUP BY "site", "gateway", "device"'
-        )
+        statement = taps_query(self._writer.measurement(CARD_READ), start, end)
         return [tap for row in self._writer.select(statement) if (tap := _tap(row)) is not None]
 
     def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
@@ -95,6 +89,17 @@ class InfluxTapStore:
         lines = [to_line(point) for point in day_points(results)]
         for first in range(0, len(lines), WRITE_LINES):
             self._writer.write(lines[first : first + WRITE_LINES])
+
+
+def taps_query(measurement: str, start: datetime, end: datetime) -> str:
+    """The InfluxQL that reads the taps of ``[start, end)`` from ``measurement`` (quoted)."""
+    # S608: the measurement is quoted by the caller and the bounds are integers.
+    return (
+        'SELECT "uid", "bits", "clock_corrected" FROM '  # noqa: S608
+        f"{measurement} "
+        f"WHERE time >= {epoch_ns(start)} AND time < {epoch_ns(end)} "
+        'GROUP BY "site", "gateway", "device"'
+    )
 
 
 def _tap(row: dict[str, object]) -> Tap | None:
