@@ -63,7 +63,7 @@ def report() -> Report:
         results=results,
         employees=employees,
         units={"diskominfo": "Dinas Komunikasi dan Informatika", "satpam": "Satuan Pengamanan"},
-        unknown=[UnknownTap(tap, MONDAY)],
+        unknown=[UnknownTap(tap, MONDAY, note="Kartu tidak terdaftar")],
         penalty_pct={NIP: 0.5},
         sanctions={"honorer-7": "teguran lisan"},
         absences_this_year={"honorer-7": 3, NIP: 0},
@@ -120,7 +120,14 @@ def test_one_summary_per_unit_counts_statuses_and_bands() -> None:
     guards = dict(zip(tables[2].headers, tables[2].rows[0], strict=True))
     assert (guards["TK"], guards["Peringatan PP 94/2021"]) == (1, "teguran lisan")
     assert tables[3].rows == (
-        ("2026-03-02 07:01:00", "DEADBEEF", "bukit-pelangi", "gw-1", "rfid-lobby"),
+        (
+            "2026-03-02 07:01:00",
+            "DEADBEEF",
+            "bukit-pelangi",
+            "gw-1",
+            "rfid-lobby",
+            "Kartu tidak terdaftar",
+        ),
     )
 
 

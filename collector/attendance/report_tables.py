@@ -58,7 +58,7 @@ DAILY_HEADERS: Final = (
     "Keterangan",
 )
 STATUS_ORDER: Final = tuple(Status)
-UNKNOWN_HEADERS: Final = ("Waktu (WITA)", "Kartu", "Lokasi", "Gateway", "Pembaca")
+UNKNOWN_HEADERS: Final = ("Waktu (WITA)", "Kartu", "Lokasi", "Gateway", "Pembaca", "Keterangan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +158,11 @@ class Report:
         )
 
     def _summary(self, unit: str, results: Sequence[DayResult]) -> Table:
-        mine = [r for r in results if r.unit == unit]
-        keys = sorted({r.employee for r in mine}, key=lambda k: (self._name(k), k))
+        by_employee: dict[str, list[DayResult]] = {}
+        for result in results:
+            if result.unit == unit:
+                by_employee.setdefault(result.employee, []).append(result)
+        keys = sorted(by_employee, key=lambda k: (self._name(k), k))
         headers = (
             "NIP / ID",
             "Nama",
@@ -172,7 +175,7 @@ class Report:
         )
         rows = []
         for key in keys:
-            days = [r for r in mine if r.employee == key]
+            days = by_employee[key]
             statuses = Counter(r.status for r in days)
             tl = Counter(r.tl for r in days)
             psw = Counter(r.psw for r in days)
@@ -211,6 +214,7 @@ class Report:
                     u.tap.site,
                     u.tap.gateway,
                     u.tap.reader,
+                    u.note or None,
                 )
                 for u in taps
             ),
