@@ -355,9 +355,44 @@ def test_the_golden_files_hold_the_hand_computed_cells() -> None:  # noqa: PLR09
     assert [budi[f"PSW{n}"] for n in (2, 3, 4)] == ["1", "1", "2"]
     unknown = read_csv(GOLDEN / FILES[4])[1:]
     assert unknown == [
-        ["2026-03-02 07:12:00", "0BADCAFE", "bukit-pelangi", "gw-lobi", "rfid-lobby"],
-        ["2026-03-10 23:59:59", "0BADCAFE", "bukit-pelangi", "gw-timur", "rfid-timur"],
-        ["2026-03-11 00:00:01", "0BADCAFE", "bukit-pelangi", "gw-timur", "rfid-timur"],
-        ["2026-03-17 07:45:00", "00A00006", "bukit-pelangi", "gw-lobi", "rfid-lobby"],
-        ["2026-03-23 09:00:00", "00A00011", "bukit-pelangi", "gw-lobi", "rfid-lobby"],
+        [
+            "2026-03-02 07:12:00",
+            "0BADCAFE",
+            "bukit-pelangi",
+            "gw-lobi",
+            "rfid-lobby",
+            "Kartu tidak terdaftar",
+        ],
+        [
+            "2026-03-10 23:59:59",
+            "0BADCAFE",
+            "bukit-pelangi",
+            "gw-timur",
+            "rfid-timur",
+            "Kartu tidak terdaftar",
+        ],
+        [
+            "2026-03-11 00:00:01",
+            "0BADCAFE",
+            "bukit-pelangi",
+            "gw-timur",
+            "rfid-timur",
+            "Kartu tidak terdaftar",
+        ],
+        [
+            "2026-03-17 07:45:00",
+            "00A00006",
+            "bukit-pelangi",
+            "gw-lobi",
+            "rfid-lobby",
+            "Kartu tidak terdaftar",
+        ],
+        [
+            "2026-03-23 09:00:00",
+            "00A00011",
+            "bukit-pelangi",
+            "gw-lobi",
+            "rfid-lobby",
+            "Pemegang kartu (honorer-17) tidak aktif pada tanggal ini",
+        ],
     ]  # not the server room's 0BADCAFE of the 3rd; 6's old card; 17 before joining
