@@ -11,7 +11,7 @@ kinds, and taps stored as the agent would store them (``card_read`` line protoco
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -111,6 +111,14 @@ def synthetic_month(
             _office_day(result, day, rng)
         _guard_day(result, day)
     result.taps.append(_tap(UNKNOWN_CARD, first + timedelta(days=2), time(7, 12), READERS[0]))
+    # A reader's taps carry sub-second stamps. Whole seconds would make one tap in five
+    # (3,000 staff) share its second and reader with another, and InfluxDB keeps one
+    # card_read point per series and instant: the later write would silently replace it.
+    fractions = random.Random(seed + 1)  # noqa: S311 - test data; own stream: taps unchanged
+    result.taps = [
+        replace(tap, at=tap.at + timedelta(microseconds=fractions.randrange(1_000_000)))
+        for tap in result.taps
+    ]
     return result
 
 

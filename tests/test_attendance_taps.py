@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collector.attendance.model import WITA, DayResult, Status, Tap
 from collector.attendance.taps import (
     ATTENDANCE_DAY,
     InfluxTapStore,
+    day_lines,
     day_points,
     epoch_ns,
     pseudonym,
@@ -18,6 +21,7 @@ from collector.attendance.taps import (
 from collector.config import InfluxV1Settings
 from collector.encoding import LineEncoder
 from collector.storage.influx_v1 import InfluxV1Writer
+from collector.storage.lineprotocol import to_line
 from pelangi.card import CardId, em4100
 from pelangi.payloads import SCHEMA_VERSION, CardRead, Envelope
 
@@ -147,3 +151,38 @@ def test_points_of_one_day_never_share_a_timestamp() -> None:
     assert len({p.time_ns for p in points}) == 3000
     assert min(p.time_ns for p in points) == epoch_ns(MIDNIGHT.astimezone(UTC))
     assert points == day_points(list(reversed(results)))  # the order handed in does not matter
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["199001012020121001", "honorer-7", "satpam-1"]),
+            st.sampled_from(list(Status)),
+            st.sampled_from(["diskominfo", "b.p-k_a.d", "U1"]),
+            st.integers(0, 600),
+            st.one_of(st.none(), st.integers(0, 24 * 60 * 60 - 1)),
+            st.one_of(st.none(), st.integers(0, 2 * 24 * 60 * 60 - 1)),
+        ),
+        unique_by=lambda row: row[0],
+    )
+)
+def test_the_direct_lines_are_the_points_lines(
+    rows: list[tuple[str, Status, str, int, int | None, int | None]],
+) -> None:
+    """replace_day writes day_lines; they must be what to_line makes of day_points."""
+    results = [
+        DayResult(
+            key,
+            DAY,
+            unit,
+            status,
+            check_in=None if check_in is None else MIDNIGHT + timedelta(seconds=check_in),
+            # a night shift's check-out is the next morning: more than 24 h after midnight
+            check_out=None if check_out is None else MIDNIGHT + timedelta(seconds=check_out),
+            minutes_late=late,
+            tl=min(4, late // 30),
+            worked_minutes=late * 2,
+        )
+        for key, status, unit, late, check_in, check_out in rows
+    ]
+    assert day_lines(results) == [to_line(point) for point in day_points(results)]

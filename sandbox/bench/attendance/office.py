@@ -9,9 +9,6 @@ no holidays, so every weekday is a working day and 3,000 staff give the issue's
 
 from __future__ import annotations
 
-import random
-from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from collector.attendance.calendar import Calendar
@@ -34,7 +31,6 @@ YEAR: Final = 2026
 MONTH: Final = 3
 GUARD_SCHEDULE: Final = "satpam"
 """The schedule :func:`~sandbox.attendance.synthetic_month` gives its guards."""
-SUBSECOND_SEED: Final = 2
 LOAD_LINES: Final = 5_000
 """Line protocol per POST while loading the taps."""
 
@@ -59,22 +55,8 @@ def office_calendar(settings: AttendanceSettings) -> Calendar:
 
 
 def month_of(staff: int) -> Month:
-    """March 2026 for ``staff`` office employees (and the guards), taps to the microsecond.
-
-    :func:`~sandbox.attendance.synthetic_month` stamps whole seconds: with 3,000 staff
-    about one tap in five shares its second and reader with another, and InfluxDB keeps
-    one ``card_read`` point per series and instant (the later write wins), so 129,357
-    taps would be stored as ~101,700. A reader's taps carry sub-second time stamps; each
-    tap here gets a fixed random fraction of its second (minutes, and so the results,
-    do not change).
-    """
-    month = synthetic_month(YEAR, MONTH, staff, seed=1)
-    rng = random.Random(SUBSECOND_SEED)  # noqa: S311 - test data, not secrets
-    month.taps = [
-        replace(tap, at=tap.at + timedelta(microseconds=rng.randrange(1_000_000)))
-        for tap in month.taps
-    ]
-    return month
+    """March 2026 for ``staff`` office employees (and the guards)."""
+    return synthetic_month(YEAR, MONTH, staff, seed=1)
 
 
 def seed_registry(database: StateDatabase, settings: AttendanceSettings, month: Month) -> Registry:
