@@ -118,10 +118,8 @@ def find(
         uid = _card_uid(text)
         if uid is not None:
             found.update({person.key: person for person in ctx.registry.find(uid)})
-        on = today()
-        echo_table(
-            _EMPLOYEE_HEADER, _employee_rows(found.values(), ctx.registry, on), "employee(s)"
-        )
+        rows = _employee_rows(found.values(), ctx.registry, today())
+        echo_table(_EMPLOYEE_HEADER, rows, "employee(s)")
 
 
 @employees.command("show")

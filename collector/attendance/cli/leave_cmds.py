@@ -56,17 +56,7 @@ def add(  # noqa: PLR0913, PLR0917 - each is a command-line parameter, named by 
 
       pelangi-collector attendance leave add H-017 izin --from 2026-12-03 --start 09:30
     """
-    if start is not None and end is not None:
-        raise refuse(
-            "--start/--end", "one of them: a permission to arrive late or to leave early", "both"
-        )
-    part, until = (
-        (PartialLeave.LATE_ARRIVAL, start)
-        if start is not None
-        else (PartialLeave.EARLY_LEAVE, end)
-        if end is not None
-        else (None, None)
-    )
+    part, until = _part_of_day(start, end)
     last = last or first
     if last < first:
         raise refuse("--to", f"a day from {first} on", str(last))
@@ -129,6 +119,19 @@ def import_(
     Example: pelangi-collector attendance leave import cuti.csv -c /etc/pelangi/collector.yaml
     """
     import_file(config, lambda registry, names: plan_leave_file(file, registry, names), apply=apply)
+
+
+def _part_of_day(start: time | None, end: time | None) -> tuple[PartialLeave | None, time | None]:
+    """The permission ``--start`` or ``--end`` asks for (neither: whole days)."""
+    if start is not None and end is not None:
+        raise refuse(
+            "--start/--end", "one of them: a permission to arrive late or to leave early", "both"
+        )
+    if start is not None:
+        return PartialLeave.LATE_ARRIVAL, start
+    if end is not None:
+        return PartialLeave.EARLY_LEAVE, end
+    return None, None
 
 
 def _described(item: Leave) -> str:
