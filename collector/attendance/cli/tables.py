@@ -1,0 +1,99 @@
+"""Aligned plain-text tables for the registry commands, and how their cells are written.
+
+Plain columns two spaces apart, no borders: the output is read in a terminal over SSH and
+piped into ``grep``/``sort`` just as often, so every row stays one line. Names and units
+are printed as stored; an empty value is ``-`` so that columns never collapse.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import date
+
+    from collector.attendance.model import Employee, Leave
+
+EMPTY: Final = "-"
+
+
+def aligned(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """The header and rows as lines, each column as wide as its widest cell."""
+    lines = [list(header), *(list(row) for row in rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    ]
+
+
+def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]], what: str) -> None:
+    """Print the table on stdout, and how many ``what`` it lists on stderr (not in a pipe)."""
+    if rows:
+        for line in aligned(header, rows):
+            typer.echo(line)
+    typer.echo(f"{len(rows)} {what}", err=True)
+
+
+def section(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A titled, indented table (``title: none`` without rows), for one record's parts."""
+    if not rows:
+        return [f"{title}: none"]
+    return [f"{title}:", *(f"  {line}" for line in aligned(header, rows))]
+
+
+def cell(value: object) -> str:
+    """A value as a table shows it: ``-`` for None or empty."""
+    return EMPTY if value is None or value == "" else str(value)
+
+
+def period(first: date | None, last: date | None) -> str:
+    """``2026-12-01..2026-12-05``, ``2026-12-01`` (one day), ``2026-12-01..`` (no end)."""
+    if first is not None and first == last:
+        return str(first)
+    if first is None and last is None:
+        return "always"
+    return f"{first or ''}..{last or ''}"
+
+
+def part_of_day(leave: Leave) -> str:
+    """``datang_terlambat 09:30`` for a partial-day permission, ``-`` for whole days."""
+    if leave.partial is None or leave.until is None:
+        return EMPTY
+    return f"{leave.partial.value} {leave.until:%H:%M}"
+
+
+WHO_HEADER: Final = ("employee", "name", "unit")
+"""The columns of :func:`who`."""
+
+
+def who(person: Employee) -> list[str]:
+    """An employee as the cells of :data:`WHO_HEADER`, beside what is theirs."""
+    return [person.key, person.name, person.unit]
+
+
+LEAVE_HEADER: Final = ("id", "kind", "days", "part of day", "note")
+"""The columns of :func:`leave_cells`."""
+
+
+def leave_cells(leave: Leave) -> list[str]:
+    """One leave as the cells of :data:`LEAVE_HEADER`."""
+    days = period(leave.first, leave.last)
+    return [str(leave.id), leave.kind, days, part_of_day(leave), cell(leave.note)]
+
+
+__all__ = [
+    "EMPTY",
+    "LEAVE_HEADER",
+    "WHO_HEADER",
+    "aligned",
+    "cell",
+    "echo_table",
+    "leave_cells",
+    "part_of_day",
+    "period",
+    "section",
+    "who",
+]
