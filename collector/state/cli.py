@@ -13,22 +13,18 @@ a schema from a newer Pelangi); 2 the configuration file is not valid.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import typer
 
-from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption
+from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, failures_reported
 from collector.config import CollectorSettings
-from collector.errors import CollectorError
 from collector.state import migrate
 from collector.state.database import StateDatabase, open_state
 from pelangi.cli import load_or_exit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from collector.state.settings import StateSettings
 
 EXIT_UPGRADE_NEEDED: Final = 3
@@ -41,7 +37,7 @@ state = typer.Typer(help="The state database (registry, attendance, alerts).", n
 def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Show the state database (password masked), its schema revision and whether to upgrade."""
     settings = load_or_exit(config, CollectorSettings).state
-    with _reported():
+    with failures_reported():
         revision = _revision(settings)
     newest = migrate.head()
     typer.echo(f"state database: {settings.display_url}")
@@ -67,7 +63,7 @@ def upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     Take a backup first (README, "State database"). Safe to run again.
     """
     settings = load_or_exit(config, CollectorSettings).state
-    with _reported():
+    with failures_reported():
         before = _revision(settings)
         # open_state refuses a newer schema and proves the database writable afterwards.
         with open_state(settings, upgrade=True) as database:
@@ -86,13 +82,3 @@ def _revision(settings: StateSettings) -> str | None:
         return None
     with StateDatabase(settings) as database:
         return database.revision()
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """One line and exit 1 for a database that cannot be used (never a traceback)."""
-    try:
-        yield
-    except CollectorError as exc:
-        typer.echo(f"pelangi-collector: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from None

@@ -10,7 +10,7 @@ command line) — not a usage panel, not a traceback.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 
 import typer
 
@@ -18,6 +18,7 @@ from collector.attendance.imports import cells
 from collector.attendance.imports.cells import CellProblem
 from collector.attendance.imports.table import Cell
 from collector.attendance.model import WITA
+from collector.attendance.reporting import month_range
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,4 +65,56 @@ def time_option(option: str, help_text: str) -> Any:  # noqa: ANN401 - typer's O
     return typer.Option(option, parser=parse, metavar="HH:MM", help=help_text)
 
 
-__all__ = ["EXIT_BAD_ARGUMENT", "day_option", "refuse", "time_option", "today"]
+DateOption = Annotated[date | None, day_option("--date", "One day (WITA).", "-d")]
+FromOption = Annotated[date | None, day_option("--from", "The first day (WITA).")]
+ToOption = Annotated[date | None, day_option("--to", "The last day, included (default: --from).")]
+MonthOption = Annotated[
+    datetime | None,
+    typer.Option("--month", "-m", formats=["%Y-%m"], help="A calendar month, YYYY-MM."),
+]
+
+
+def period(
+    day: date | None,
+    first: date | None,
+    last: date | None,
+    month: datetime | None = None,
+    *,
+    month_allowed: bool = False,
+) -> tuple[date, date]:
+    """The first and last day that ``--date``, ``--from``/``--to`` or ``--month`` name.
+
+    Raises:
+        typer.BadParameter: none of them, several, ``--to`` alone or before ``--from``.
+    """
+    named = (("--date", day), ("--from", first), ("--month", month))
+    given = [name for name, value in named if value is not None]
+    if len(given) > 1:
+        raise typer.BadParameter(f"give one of {', '.join(given)}, not several")
+    if last is not None and first is None:
+        raise typer.BadParameter("--to needs --from")
+    if day is not None:
+        return day, day
+    if month is not None:
+        return month_range(month.year, month.month)
+    if first is not None:
+        end = last or first
+        if end < first:
+            raise typer.BadParameter(f"--to ({end}) is before --from ({first})")
+        return first, end
+    options = "--date, --from/--to or --month" if month_allowed else "--date or --from/--to"
+    raise typer.BadParameter(f"say which days: {options}")
+
+
+__all__ = [
+    "EXIT_BAD_ARGUMENT",
+    "DateOption",
+    "FromOption",
+    "MonthOption",
+    "ToOption",
+    "day_option",
+    "period",
+    "refuse",
+    "time_option",
+    "today",
+]

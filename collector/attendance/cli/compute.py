@@ -6,16 +6,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from collector.attendance.cli.context import opened
-from collector.attendance.cli.dates import (
+from collector.attendance.cli.arguments import (
     DateOption,
     FromOption,
     ToOption,
-    days_between,
     period,
-    wita_today,
 )
-from collector.attendance.job import CHUNK_DAYS, Service
+from collector.attendance.cli.arguments import (
+    today as wita_today,
+)
+from collector.attendance.cli.context import opened
+from collector.attendance.job import CHUNK_DAYS, Service, days_between
 from collector.cli_common import DEFAULT_CONFIG, ConfigOption
 from pelangi.cli import LogLevelOption, stop_on_signals
 from pelangi.logs import setup

@@ -22,9 +22,8 @@ from collector.attendance.job import Job
 from collector.attendance.registry import Registry
 from collector.attendance.taps import InfluxTapStore
 from collector.attendance.vocabulary import Vocabulary
-from collector.cli_common import EXIT_FAILED
+from collector.cli_common import EXIT_FAILED, failures_reported
 from collector.config import CollectorSettings, InfluxV1Settings
-from collector.errors import CollectorError
 from collector.state import open_state
 from collector.storage.influx_v1 import InfluxV1Writer
 from pelangi.cli import load_or_exit
@@ -119,19 +118,9 @@ def opened(config: Path, *, influx: bool = False, upgrade: bool | None = None) -
             writer.close()
 
 
-@contextmanager
-def failures_reported() -> Iterator[None]:
-    """Turn a :class:`CollectorError` (storage, state, registry, rules) into one line, exit 1."""
-    try:
-        yield
-    except CollectorError as exc:
-        typer.echo(f"pelangi-collector: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from None
-
-
 def _or_exit(action: Callable[[], T]) -> T:
     with failures_reported():
         return action()
 
 
-__all__ = ["Opened", "failures_reported", "load_settings", "opened"]
+__all__ = ["Opened", "load_settings", "opened"]

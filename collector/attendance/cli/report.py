@@ -9,17 +9,19 @@ from typing import Annotated
 
 import typer
 
-from collector.attendance.cli.context import opened
-from collector.attendance.cli.dates import (
+from collector.attendance.cli.arguments import (
     DateOption,
     FromOption,
     MonthOption,
     ToOption,
-    days_between,
     period,
-    wita_today,
 )
-from collector.attendance.cli.text import table_lines
+from collector.attendance.cli.arguments import (
+    today as wita_today,
+)
+from collector.attendance.cli.context import opened
+from collector.attendance.cli.tables import table_lines
+from collector.attendance.job import days_between
 from collector.attendance.model import WITA
 from collector.attendance.report_files import slug, write_csv, write_xlsx
 from collector.attendance.reporting import build_report, month_range

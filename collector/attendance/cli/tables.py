@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from collector.attendance.model import Employee, Leave
+    from collector.attendance.report_tables import Table
 
 EMPTY: Final = "-"
 
@@ -45,8 +46,21 @@ def section(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) ->
 
 
 def cell(value: object) -> str:
-    """A value as a table shows it: ``-`` for None or empty."""
-    return EMPTY if value is None or value == "" else str(value)
+    """A value as a table shows it: ``-`` for None or empty, ``0.5`` for a float."""
+    if value is None or value == "":
+        return EMPTY
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def table_lines(table: Table, *, limit: int = 0) -> list[str]:
+    """A report table with its title; at most ``limit`` rows (0: all), saying what was left."""
+    shown = table.rows if limit <= 0 else table.rows[:limit]
+    if not shown:
+        return [*table.title, "(none)"]
+    lines = [*table.title, *aligned(table.headers, [[cell(c) for c in row] for row in shown])]
+    if len(shown) < len(table.rows):
+        lines.append(f"... and {len(table.rows) - len(shown)} more (--limit 0 shows all)")
+    return lines
 
 
 def period(first: date | None, last: date | None) -> str:
@@ -95,5 +109,6 @@ __all__ = [
     "part_of_day",
     "period",
     "section",
+    "table_lines",
     "who",
 ]
