@@ -73,7 +73,7 @@ def nip(number: int) -> str:
     """A well-formed 18-digit NIP: birth date, appointment month, sex, serial."""
     born = date(1970, 1, 1) + timedelta(days=number * 37 % 9000)
     appointed = f"{2000 + number % 24:04d}{number % 12 + 1:02d}"
-    return f"{born:%Y%m%d}{appointed}{number % 2 + 1}{number % 1000:03d}"
+    return f"{born:%Y%m%d}{appointed}{number % 2 + 1}{number % 999 + 1:03d}"  # 001-999
 
 
 def card_uid(number: int) -> str:

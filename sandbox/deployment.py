@@ -27,7 +27,7 @@ from sandbox.processes import ChildProcess, SandboxError, venv_program
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
     from types import TracebackType
 
     from pelangi.logs import LogLevel
@@ -198,17 +198,30 @@ class Deployment:
         """
         return self.collector_command("setup-db", timeout=timeout)
 
-    def collector_command(self, *args: str | Path, timeout: float = 120.0) -> str:
+    def collector_command(
+        self, *args: str | Path, timeout: float = 120.0, ok: Collection[int] = (0,)
+    ) -> str:
         """Run ``pelangi-collector ARGS --config <ours>`` and return its output.
 
+        ``ok``: the exit statuses that are not a failure (an import that needs confirming
+        exits 3, and the demo shows it).
+
         Raises:
-            SandboxError: it failed; the message carries its output.
+            SandboxError: it exited with another status; the message carries its output.
         """
         argv = [str(venv_program("pelangi-collector")), *map(str, args)]
         argv += ["--config", str(self.collector_config_path)]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-        output = (result.stdout + result.stderr).strip()
-        if result.returncode != 0:
+        # One stream, in the order it was written (progress lines before the summary).
+        result = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = result.stdout.strip()
+        if result.returncode not in ok:
             command = " ".join(map(str, args))
             raise SandboxError(
                 f"`pelangi-collector {command}` exited with status {result.returncode}:\n{output}"

@@ -59,9 +59,13 @@ class TodayRecap:
         return f"Kehadiran {day}, pukul {local:%H:%M} WITA"
 
     def tables(self, *, everyone: bool = False) -> list[Table]:
-        """Counts per unit, then the late and those not yet in (and everyone present)."""
+        """Counts per unit, then the late and those not yet in (and everyone present).
+
+        Late is a TL band: minutes late, or present without a check-in (counted as TL4 by
+        default: a single tap after the midpoint of the day).
+        """
         ordered = sorted(self.results, key=lambda r: (self._unit(r), self._name(r), r.employee))
-        late = [r for r in ordered if r.status is Status.HADIR and r.minutes_late > 0]
+        late = [r for r in ordered if r.status is Status.HADIR and r.tl > 0]
         absent = [r for r in ordered if r.status is Status.TANPA_KETERANGAN]
         tables = [
             self._summary(ordered),
@@ -118,7 +122,7 @@ def _counts(label: str, results: Sequence[DayResult]) -> tuple[str, int, int, in
         label,
         len(results),
         statuses.count(Status.HADIR),
-        sum(r.status is Status.HADIR and r.minutes_late > 0 for r in results),
+        sum(r.status is Status.HADIR and r.tl > 0 for r in results),
         statuses.count(Status.TANPA_KETERANGAN),
         sum(status in EXCUSED for status in statuses),
         statuses.count(Status.LIBUR),

@@ -45,7 +45,11 @@ HOLDERS: Final = (
 )
 """Who holds the cards the demo tapped on its reader (their RDM6300 frames' numbers)."""
 TODAY_LINES: Final = 12
-EMPLOYEE_COLUMNS: Final = ("nip", "kode", "nama", "unit", "kartu", "kartu_mulai")
+EXIT_TO_CONFIRM: Final = 3
+"""``employees import`` without ``--apply``: the report needs a person, nothing changed."""
+MISTYPED_NIP: Final = "19850312201001100"
+"""A NIP Excel stored as a number, its last digit lost: the import refuses that row."""
+EMPLOYEE_COLUMNS: Final = ("nip", "kode", "nama", "unit", "kartu", "kartu_mulai", "aktif_mulai")
 
 
 def collector_extra(work: Path) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def collector_extra(work: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Office:
-    """The synthetic office: last month in full, and today's taps up to now."""
+    """The synthetic office: last month in full, and this month's taps up to now."""
 
     month: Month
     today: date
@@ -84,15 +88,16 @@ def show_attendance(deployment: Deployment, report_dir: Path) -> Path:
     step("Registering the office's employees and cards: pelangi-collector employees import")
     staff = work / "pegawai.csv"
     _write_employees(staff, month)
-    say(f"    {staff.name}: {len(month.employees) + len(HOLDERS)} employees (NIP or staff code)")
+    say(f"    {staff.name}: {len(month.employees) + len(HOLDERS)} employees, and one NIP mistyped")
     _show(deployment.collector_command("employees", "import", staff, "--apply"))
+    # (--apply straight away: the mistyped row is left out, every other row goes in.)
 
     step("A card changes hands mid-month: the import asks to confirm before it moves")
     moved = work / "kartu-pindah.csv"
     _write_card_move(moved, month)
-    _show(deployment.collector_command("employees", "import", moved), limit=6)
+    _show(deployment.collector_command("employees", "import", moved, ok=(EXIT_TO_CONFIRM,)))
     say("    confirmed with --apply:")
-    _show(deployment.collector_command("employees", "import", moved, "--apply"), limit=3)
+    _show(deployment.collector_command("employees", "import", moved, "--apply"), limit=2, tail=True)
 
     step("Security guards' shifts and the month's leave: roster import, attendance leave import")
     roster, leave = work / "jadwal-satpam.csv", work / "cuti.csv"
@@ -116,11 +121,12 @@ def show_attendance(deployment: Deployment, report_dir: Path) -> Path:
             for item in month.leave
         ],
     )
-    _show(deployment.collector_command("roster", "import", roster, "--apply"), limit=2)
-    _show(deployment.collector_command("attendance", "leave", "import", leave, "--apply"), limit=2)
+    _show(deployment.collector_command("roster", "import", roster, "--apply"), limit=2, tail=True)
+    leave_import = deployment.collector_command("attendance", "leave", "import", leave, "--apply")
+    _show(leave_import, limit=2, tail=True)
 
     taps = [*month.taps, *office.taps_today]
-    step(f"Writing {len(taps):,} card taps of {month.first:%B %Y} and of today to InfluxDB")
+    step(f"Writing {len(taps):,} card taps of {month.first:%B %Y} and of this month to InfluxDB")
     say("    (synthetic history, as the gateways' readers would have stored it)")
     _write_taps(deployment, taps)
 
@@ -168,11 +174,9 @@ def _office(now: datetime) -> Office:
     taps = [
         replace(tap, uid=card_of.get(holder.get(tap.uid, ""), tap.uid))
         for tap in this_month.taps
-        if tap.at.date() == today and tap.at <= now
+        if tap.at <= now
     ]
-    last_month.roster.extend(
-        entry for entry in this_month.roster if today - timedelta(days=1) <= entry.day <= today
-    )
+    last_month.roster.extend(entry for entry in this_month.roster if entry.day <= today)
     return Office(last_month, today, taps)
 
 
@@ -183,14 +187,17 @@ def _holidays(holidays: HolidayCalendar, day: date) -> list[date]:
 
 
 def _write_employees(path: Path, month: Month) -> None:
-    rows = [
-        (e.nip or "", "" if e.nip else e.key, e.name, e.unit, _card(month, e.key), month.first)
+    rows: list[tuple[object, ...]] = [
+        (e.nip or "", "" if e.nip else e.key, e.name, e.unit, _card(month, e.key), month.first, "")
         for e in month.employees
     ]
+    # The holders of the demo's cards joined today: their taps of a moment ago are their first.
+    today = datetime.now(WITA).date()
     rows += [
-        ("", f"demo-{n}", name, "diskominfo", card_uid(frame), month.first)
+        ("", f"demo-{n}", name, "diskominfo", card_uid(frame), today, today)
         for n, (name, frame) in enumerate(HOLDERS, start=1)
     ]
+    rows.insert(0, (MISTYPED_NIP, "", "Pegawai Salah Ketik", "bappeda", "", month.first, ""))
     _write_rows(path, EMPLOYEE_COLUMNS, rows)
 
 
@@ -240,10 +247,16 @@ def _write_taps(deployment: Deployment, taps: Sequence[Tap]) -> None:
         writer.close()
 
 
-def _show(output: str, *, limit: int = TODAY_LINES) -> None:
+def _show(output: str, *, limit: int = TODAY_LINES, tail: bool = False) -> None:
+    """The command's output, indented; at most ``limit`` lines (0: all), the last if ``tail``."""
     lines = output.splitlines()
-    shown = lines if limit <= 0 else lines[:limit]
+    if limit <= 0 or len(lines) <= limit:
+        shown, hidden = lines, 0
+    else:
+        shown, hidden = (lines[-limit:] if tail else lines[:limit]), len(lines) - limit
+    if tail and hidden:
+        say(f"    ... ({hidden} lines of the report above)")
     for line in shown:
         say(f"    {line}")
-    if len(shown) < len(lines):
-        say(f"    ... ({len(lines) - len(shown)} more lines)")
+    if hidden and not tail:
+        say(f"    ... ({hidden} more lines)")
