@@ -92,8 +92,8 @@ class Shuffled:
         self._random.shuffle(taps)
         return taps
 
-    def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
-        self._store.replace_day(day, results)
+    def replace_days(self, days: Sequence[date], results: Sequence[DayResult]) -> None:
+        self._store.replace_days(days, results)
 
 
 def test_taps_written_in_reverse_or_read_shuffled_give_the_same_month(

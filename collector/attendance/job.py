@@ -139,8 +139,8 @@ class Job:
         unknown_by_day: dict[date, list[UnknownTap]] = {day: [] for day in days}
         for found in unknown:
             unknown_by_day[found.day].append(found)
+        self.taps.replace_days(days, results)
         for day in days:
-            self.taps.replace_day(day, by_day[day])
             self.registry.save_day_results(day, by_day[day], unknown_by_day[day])
         return Computed(
             days=len(days),

@@ -65,8 +65,8 @@ class TapStore(Protocol):
         """Every stored tap with ``start <= at < end``, in no particular order."""
         ...
 
-    def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
-        """Make ``results`` the only ``attendance_day`` points of ``day``."""
+    def replace_days(self, days: Sequence[date], results: Sequence[DayResult]) -> None:
+        """Make ``results`` (all of ``days``) the only ``attendance_day`` points of ``days``."""
         ...
 
 
@@ -83,16 +83,40 @@ class InfluxTapStore:
         return [tap for row in self._writer.select(statement) if (tap := _tap(row)) is not None]
 
     def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
-        """See :meth:`TapStore.replace_day`. Raises StorageError."""
-        midnight = datetime.combine(day, time(), WITA)
-        end = midnight + timedelta(days=1)
-        self._writer.select(
-            f"DELETE FROM {self._writer.measurement(ATTENDANCE_DAY)} "  # noqa: S608 - integers
-            f"WHERE time >= {epoch_ns(midnight)} AND time < {epoch_ns(end)}"
-        )
-        lines = day_lines(results)
-        for first in range(0, len(lines), WRITE_LINES):
-            self._writer.write(lines[first : first + WRITE_LINES])
+        """Make ``results`` the only ``attendance_day`` points of ``day``. Raises StorageError."""
+        self.replace_days([day], results)
+
+    def replace_days(self, days: Sequence[date], results: Sequence[DayResult]) -> None:
+        """See :meth:`TapStore.replace_days`: one DELETE per run of consecutive days.
+
+        Raises:
+            StorageError: InfluxDB failed (a later call replaces the days again).
+        """
+        measurement = self._writer.measurement(ATTENDANCE_DAY)
+        for first, last in _runs(sorted(set(days))):
+            start = datetime.combine(first, time(), WITA)
+            end = datetime.combine(last + timedelta(days=1), time(), WITA)
+            self._writer.select(
+                f"DELETE FROM {measurement} "  # noqa: S608 - integers
+                f"WHERE time >= {epoch_ns(start)} AND time < {epoch_ns(end)}"
+            )
+        by_day: dict[date, list[DayResult]] = {}
+        for result in results:
+            by_day.setdefault(result.day, []).append(result)
+        lines = [line for day in sorted(by_day) for line in day_lines(by_day[day])]
+        for first_line in range(0, len(lines), WRITE_LINES):
+            self._writer.write(lines[first_line : first_line + WRITE_LINES])
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted distinct ``days`` as runs of consecutive dates, ``(first, last)`` each."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def taps_query(measurement: str, start: datetime, end: datetime) -> str:

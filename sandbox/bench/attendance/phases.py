@@ -35,7 +35,7 @@ SELECT: Final = "select"
 DELETE: Final = "delete"
 WRITE: Final = "write"
 TAPS: Final = "taps"
-REPLACE: Final = "replace_day"
+REPLACE: Final = "replace_days"
 VALUES: Final = "values"
 SAVE: Final = "save_day_results"
 
@@ -44,7 +44,7 @@ JOB_PHASES: Final = (
     ("tap decode: rows to Tap values", "decode"),
     ("registry values: state DB reads", "values"),
     ("rules: compute_days + grouping by day", "rules"),
-    ("attendance_day DELETE per day", "delete"),
+    ("attendance_day DELETE per run of days", "delete"),
     ("attendance_day points + line protocol", "lines"),
     ("attendance_day write: HTTP POST", "write"),
     ("state DB save_day_results", "save"),
@@ -119,10 +119,10 @@ class TimedTapStore:
         with self.watch.timing(TAPS):
             return self.store.taps(start, end)
 
-    def replace_day(self, day: date, results: Sequence[DayResult]) -> None:
-        """Timed as ``replace_day``."""
+    def replace_days(self, days: Sequence[date], results: Sequence[DayResult]) -> None:
+        """Timed as ``replace_days``."""
         with self.watch.timing(REPLACE):
-            self.store.replace_day(day, results)
+            self.store.replace_days(days, results)
 
 
 @dataclass(frozen=True)
