@@ -5,11 +5,12 @@ from __future__ import annotations
 import faulthandler
 import os
 import sys
-from typing import Final
+from typing import Annotated, Final
 
 import typer
 
 from collector.attendance.cli import attendance, employees, roster
+from collector.attendance.cli.context import load_settings
 from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, storage_name
 from collector.config import CollectorSettings
 from collector.deadletter_cli import dead_letters
@@ -65,8 +66,21 @@ def run(
 
 
 @app.command()
-def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Check the configuration file without connecting: prints a summary, or each problem found."""
+def validate(
+    config: ConfigOption = DEFAULT_CONFIG,
+    attendance_too: Annotated[
+        bool,
+        typer.Option(
+            "--attendance",
+            help="Also read the attendance section's holiday file (pelangi-attendance.service).",
+        ),
+    ] = False,
+) -> None:
+    """Check the configuration file without connecting: prints a summary, or each problem found.
+
+    The holiday file is read only with ``--attendance``: a mistake in it must not keep the
+    collector itself from starting.
+    """
     settings = load_or_exit(config, CollectorSettings)
     typer.echo(
         f"configuration OK: collector {settings.collector_id}, "
@@ -74,6 +88,14 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
         f"{storage_name(settings)}, "
         f"batches of up to {settings.batch.max_points} readings or {settings.batch.max_delay_ms} ms"
     )
+    if attendance_too:
+        _, calendar = load_settings(config)
+        years = ", ".join(map(str, sorted(calendar.holidays.years))) or "none"
+        typer.echo(
+            f"attendance OK: {len(settings.attendance.units)} unit(s), "
+            f"{len(settings.attendance.schedules)} schedule(s), holidays for {years}; "
+            f"state database {settings.state.display_url}"
+        )
 
 
 @app.command("setup-db")

@@ -250,3 +250,15 @@ def test_run_keeps_today_and_yesterday_and_stops_on_sigterm(
             process.wait()
     assert process.returncode == 0, stderr
     assert "received SIGTERM, stopping" in stderr
+
+
+def test_validate_reads_the_holiday_file_only_for_attendance(config: Path) -> None:
+    holidays = config.parent / "holidays-2026.yaml"
+    assert "attendance OK: 1 unit(s)" in cli("validate", "--attendance", "-c", config).stdout
+    holidays.unlink()
+    # The collector's own check does not depend on attendance's files...
+    assert cli("validate", "-c", config).exit_code == 0
+    # ...the attendance service's does, and names the file.
+    result = cli("validate", "--attendance", "-c", config)
+    assert result.exit_code == 1
+    assert f"{holidays}: cannot read the file" in result.stderr
