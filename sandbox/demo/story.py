@@ -105,14 +105,16 @@ def run(demo: Demo) -> None:
 
     show_devices(demo, door_pty, influx)
     show_resilience(deployment, broker, pty, influx)
-    # The report is for people: it stays after the demo, outside its temporary folder.
-    report = show_attendance(deployment, Path(tempfile.mkdtemp(prefix="pelangi-demo-report-")))
-    demo.kept.append(report)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in deployment.stop().items():
         say(f"    {name} exited with status {status}")
     show_notable_lines(deployment)
+
+    # Attendance reads what was stored (InfluxDB, the state database), not the collector:
+    # the story ends with it. The report is for people: it stays after the demo.
+    report = show_attendance(deployment, Path(tempfile.mkdtemp(prefix="pelangi-demo-report-")))
+    demo.kept.append(report)
 
 
 def show_notable_lines(deployment: Deployment, limit: int = 12) -> None:

@@ -11,7 +11,12 @@ import yaml
 
 from collector.config import CollectorSettings, InfluxV1Settings
 from sandbox.bench.collector.runs import wait_progress
-from sandbox.bench.collector.stored import points_written, verify_stored
+from sandbox.bench.collector.stored import (
+    COUNT_POLL_S,
+    count_points,
+    points_written,
+    verify_stored,
+)
 from sandbox.bench.procfs import cpu_seconds, status_kib
 from sandbox.processes import ChildProcess, SandboxError, venv_program
 from sandbox.waiting import wait_until
@@ -114,6 +119,13 @@ def run_collector(
         started = time.perf_counter()
         run.startup_s = started - spawned
         wait_progress(written, run.readings, "pelangi-collector", STATS_POLL_S)
+        # The write counters also count a batch written twice (a write retried after a
+        # timeout that InfluxDB had in fact stored): they can reach the backlog while some
+        # messages still wait in the collector. The count decides when it is done; stopping
+        # earlier would leave those with the broker and show them as lost.
+        wait_progress(
+            lambda: count_points(influx, db), run.readings, "pelangi-collector", COUNT_POLL_S
+        )
         run.elapsed_s = time.perf_counter() - started
         run.rss_peak_bytes = (status_kib(process.pid, "VmHWM") or 0) * 1024 or None
         run.cpu_s = cpu_seconds(process.pid)
@@ -124,3 +136,6 @@ def run_collector(
     if run.error is None and status != 0:
         run.error = f"exited with status {status} when stopped; log:\n{process.log_tail(15)}"
     run.stored = verify_stored(influx, db, run.readings)
+    warnings = [line for line in process.log_text().splitlines() if " WARNING " in line]
+    if warnings:  # a retried write, a reconnect: worth seeing beside the figures
+        print(f"  collector logged {len(warnings)} warning(s); the first:", warnings[0])  # noqa: T201

@@ -20,7 +20,8 @@ _COUNT_QUERY: Final = 'SELECT count("seq") FROM "card_read", "interface"'
 _FIELD_KEYS_QUERY: Final = 'SHOW FIELD KEYS FROM "card_read", "interface"'
 
 
-def _count_points(influx: InfluxDB, db: str) -> int:
+def count_points(influx: InfluxDB, db: str) -> int:
+    """The readings' points ``db`` holds (a real count: duplicates counted once)."""
     return sum(int(row["count"]) for row in influx.query(_COUNT_QUERY, db))
 
 
@@ -35,7 +36,7 @@ def verify_stored(influx: InfluxDB, db: str, expected: int) -> int:
 
     # The write counters include overwritten duplicates: only a count proves nothing is lost.
     def enough() -> int | None:
-        stored = _count_points(influx, db)
+        stored = count_points(influx, db)
         return stored if stored >= expected else None
 
     try:
@@ -43,7 +44,7 @@ def verify_stored(influx: InfluxDB, db: str, expected: int) -> int:
             enough, timeout=5.0, what=f"{db} holds {expected:,} points", interval=COUNT_POLL_S
         )
     except TimeoutError:
-        return _count_points(influx, db)
+        return count_points(influx, db)
 
 
 def field_keys(influx: InfluxDB, db: str) -> list[str]:
