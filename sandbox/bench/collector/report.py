@@ -153,8 +153,9 @@ def notes(single: Shape, batch: Shape) -> list[str]:
         ),
         (
             "The collector is done when InfluxDB's write counters (SHOW STATS, polled every "
-            f"{STATS_POLL_S * 1000:.0f} ms) reach the backlog; loss is then checked "
-            "with SELECT count."
+            f"{STATS_POLL_S * 1000:.0f} ms) reach the backlog and then SELECT count does "
+            "(polled every 0.5 s: a batch written twice counts twice in the counters); it is "
+            "stopped after that, and loss is checked with SELECT count."
         ),
         (
             "The count-only subscribers and the naive bridge auto-ack. The 3.1.1 ones run as a "
