@@ -62,9 +62,9 @@ def test_status_then_upgrade_of_a_fresh_database(
     ]
 
 
+@pytest.mark.parametrize("state_settings", ["postgresql"], indirect=True)  # SQLite: no password
 def test_status_masks_the_password(config: Path, state_settings: StateSettings) -> None:
-    if state_settings.password is None:
-        pytest.skip("an SQLite file has no password")
+    assert state_settings.password is not None
     result = run(config, "state", "status")
     assert state_settings.password.get_secret_value() not in result.output
     assert result.stdout.splitlines()[0].startswith("state database: postgresql+psycopg://")
