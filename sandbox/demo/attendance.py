@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from collector.attendance.holidays import load_holidays
 from collector.attendance.model import WITA
+from collector.attendance.schedules import default_schedules
 from collector.config import InfluxV1Settings
 from collector.storage.influx_v1 import InfluxV1Writer
 from sandbox.attendance import UNITS, Month, card_read_lines, synthetic_month
@@ -45,11 +46,23 @@ HOLDERS: Final = (
 )
 """Who holds the cards the demo tapped on its reader (their RDM6300 frames' numbers)."""
 TODAY_LINES: Final = 12
+DEMO_SCHEDULE: Final = "piket"
+DEMO_SHIFT: Final = "jaga"
+DUTY: Final = timedelta(hours=8)
 EXIT_TO_CONFIRM: Final = 3
 """``employees import`` without ``--apply``: the report needs a person, nothing changed."""
 MISTYPED_NIP: Final = "19850312201001100"
 """A NIP Excel stored as a number, its last digit lost: the import refuses that row."""
-EMPLOYEE_COLUMNS: Final = ("nip", "kode", "nama", "unit", "kartu", "kartu_mulai", "aktif_mulai")
+EMPLOYEE_COLUMNS: Final = (
+    "nip",
+    "kode",
+    "nama",
+    "unit",
+    "kartu",
+    "kartu_mulai",
+    "aktif_mulai",
+    "jadwal",
+)
 
 
 def collector_extra(work: Path) -> dict[str, Any]:
@@ -59,10 +72,23 @@ def collector_extra(work: Path) -> dict[str, Any]:
     shutil.copy(HOLIDAYS, holidays)
     units: dict[str, dict[str, str]] = {code: {"name": name} for code, name in UNITS.items()}
     units["satpam"]["schedule"] = "shift"
+    schedules: dict[str, Any] = {
+        name: schedule.model_dump(mode="json") for name, schedule in default_schedules().items()
+    }
+    # The holders of the demo's cards are on duty from now on (a shift rostered today, like
+    # a guard's), so the taps of a moment ago count whatever the hour the demo runs at. A
+    # demo started just before midnight reports that shift on the day it began.
+    start = datetime.now(WITA).replace(second=0, microsecond=0)
+    schedules[DEMO_SCHEDULE] = {
+        "kind": "shift",
+        "shifts": {DEMO_SHIFT: {"start": f"{start:%H:%M}", "end": f"{start + DUTY:%H:%M}"}},
+        "grace_min": 15,
+    }
     return {
         "state": {"url": f"sqlite:///{work / 'state.db'}"},
         "attendance": {
             "units": units,
+            "schedules": schedules,
             "holidays_file": holidays.name,  # relative: found beside collector.yaml
             "ramadan": [{"first": "2026-02-19", "last": "2026-03-20"}],
         },
@@ -104,7 +130,8 @@ def show_attendance(deployment: Deployment, report_dir: Path) -> Path:
     _write_rows(
         roster,
         ("pegawai", "tanggal", "shift"),
-        [(r.employee, r.day.isoformat(), r.shift) for r in month.roster],
+        [(r.employee, r.day.isoformat(), r.shift) for r in month.roster]
+        + [(f"demo-{n}", office.today.isoformat(), DEMO_SHIFT) for n in range(1, len(HOLDERS) + 1)],
     )
     _write_rows(
         leave,
@@ -188,16 +215,25 @@ def _holidays(holidays: HolidayCalendar, day: date) -> list[date]:
 
 def _write_employees(path: Path, month: Month) -> None:
     rows: list[tuple[object, ...]] = [
-        (e.nip or "", "" if e.nip else e.key, e.name, e.unit, _card(month, e.key), month.first, "")
+        (
+            e.nip or "",
+            "" if e.nip else e.key,
+            e.name,
+            e.unit,
+            _card(month, e.key),
+            month.first,
+            "",
+            "",
+        )
         for e in month.employees
     ]
     # The holders of the demo's cards joined today: their taps of a moment ago are their first.
     today = datetime.now(WITA).date()
     rows += [
-        ("", f"demo-{n}", name, "diskominfo", card_uid(frame), today, today)
+        ("", f"demo-{n}", name, "diskominfo", card_uid(frame), today, today, DEMO_SCHEDULE)
         for n, (name, frame) in enumerate(HOLDERS, start=1)
     ]
-    rows.insert(0, (MISTYPED_NIP, "", "Pegawai Salah Ketik", "bappeda", "", month.first, ""))
+    rows.insert(0, (MISTYPED_NIP, "", "Pegawai Salah Ketik", "bappeda", "", month.first, "", ""))
     _write_rows(path, EMPLOYEE_COLUMNS, rows)
 
 
