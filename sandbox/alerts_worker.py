@@ -25,7 +25,7 @@ import json
 import os
 import signal
 import sys
-import time
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -163,7 +163,8 @@ class Worker:
         """Send what is due to the sink, and log each delivery."""
         for entry in self.store.due(now, limit=50):
             sent = entry.notification
-            line = {"id": sent.id, "holder": self.holder, "kind": sent.kind.value}
+            device = sent.alerts[0].key.device
+            line = {"id": sent.id, "holder": self.holder, "kind": sent.kind.value, "device": device}
             os.write(self._sink, (json.dumps(line) + "\n").encode())
             delivery = Delivery(sent.id, CHANNEL, self.args.sink.name, now, "appended")
             self.store.delivered(delivery, holder=self.holder)
@@ -199,15 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     password = os.environ.get(PASSWORD_ENV)
     settings = StateSettings(url=args.url, password=SecretStr(password) if password else None)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM ends the loop between ticks, never between a send and its `delivered`.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     with open_state(settings) as database:
         worker = Worker(AlertStore(database), args)
         try:
             count = 0
-            while worker.tick(count):
+            while not stopping.wait(args.tick if count else 0):  # the engine's poll interval
+                if not worker.tick(count):
+                    return EXIT_LEASE_LOST
                 count += 1
-                time.sleep(args.tick)  # the engine's poll interval, not a wait for a test
-            return EXIT_LEASE_LOST
+            return 0
         finally:
             worker.stop()
 
