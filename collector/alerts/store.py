@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from datetime import datetime, timedelta
 
+    from sqlalchemy import Select
     from sqlalchemy.engine import Connection
 
     from collector.alerts.model import Alert, AlertKey, Notification, Phase, Transition
@@ -274,7 +275,7 @@ class AlertStore:
                 for r in connection.execute(query)
             ]
 
-    def _entries(self, query: Any) -> list[OutboxEntry]:  # noqa: ANN401 - a Select of OUTBOX
+    def _entries(self, query: Select[Any]) -> list[OutboxEntry]:
         with self._db.read() as connection:
             return [
                 OutboxEntry(
