@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -166,3 +168,100 @@ unknown_tap: Final = Table(
 
 ATTENDANCE_TABLES: Final = (employee, card_assignment, leave, roster, attendance_day, unknown_tap)
 """What revision 0001 created, in dependency order."""
+
+
+# -- the alert engine (revision 0002) ---------------------------------------------------------
+
+ID_LENGTH: Final = 200
+"""Notification ids (the engine makes them from the key, the kind and an instant)."""
+ADDRESS_LENGTH: Final = 500
+"""A recipient: an email address (at most 254) or a webhook URL."""
+_ALERT_KEY: Final = ("rule", "site", "gateway", "device", "item")
+
+
+def _alert_key_columns() -> list[Column[str]]:
+    """An :class:`~collector.alerts.model.AlertKey` as five columns ("" for a part not set)."""
+    return [Column(part, String(CODE_LENGTH), nullable=False) for part in _ALERT_KEY]
+
+
+alert: Final = Table(
+    "alert",
+    metadata,
+    *_alert_key_columns(),
+    Column("phase", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("audience", String(CODE_LENGTH), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("fired_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("value", Text, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("suppressed_by", JSON),  # the explaining alert's key, as a list of its five parts
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint(*_ALERT_KEY),
+    CheckConstraint("phase IN ('pending', 'firing', 'resolved')", name="phase"),
+    Index(None, "phase"),
+)
+"""Every alert's current state, one row per key (resolved ones until pruned)."""
+
+alert_outbox: Final = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("audience", String(CODE_LENGTH), nullable=False),
+    Column("group", String(NAME_LENGTH), nullable=False),
+    Column("payload", JSON, nullable=False),  # {"alerts": [...]} as they stood when made
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text),
+    CheckConstraint("attempts >= 0", name="attempts"),
+    Index(None, "next_attempt_at"),
+)
+"""Notifications not yet delivered everywhere: a row leaves once its delivery is final."""
+
+alert_sent: Final = Table(
+    "alert_sent",
+    metadata,
+    Column("notification_id", String(ID_LENGTH), nullable=False),
+    Column("channel", String(CODE_LENGTH), nullable=False),
+    Column("recipient", String(ADDRESS_LENGTH), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("group", String(NAME_LENGTH), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reply", Text, nullable=False),
+    # One row per delivery: a second report of the same one is recognised, not logged.
+    PrimaryKeyConstraint("notification_id", "channel", "recipient"),
+    Index(None, "at"),
+)
+"""The log of what was delivered, to which channel and recipient, and what the server said."""
+
+alert_silence: Final = Table(
+    "alert_silence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("matchers", JSON, nullable=False),  # {"site": "bukit-*", ...}: globs per key part
+    Column("starts", UtcDateTime, nullable=False),
+    Column("ends", UtcDateTime, nullable=False),
+    Column("created_by", String(NAME_LENGTH), nullable=False),
+    Column("comment", Text, nullable=False),
+    CheckConstraint("starts < ends", name="period"),
+    Index(None, "ends"),
+)
+"""Silences and maintenance windows."""
+
+engine_lease: Final = Table(
+    "engine_lease",
+    metadata,
+    Column("name", String(CODE_LENGTH), primary_key=True),
+    Column("holder", String(NAME_LENGTH)),  # None: released
+    Column("acquired_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    # Counts changes of holder: a fencing token, and a record of how often it moved.
+    Column("generation", Integer, nullable=False),
+)
+"""Which process may act as the (single) alert engine, and until when."""
+
+ALERT_TABLES: Final = (alert, alert_outbox, alert_sent, alert_silence, engine_lease)
+"""What revision 0002 created."""

@@ -1,0 +1,363 @@
+"""The alert engine's durable state in the state database: alerts, outbox, sent log, lease.
+
+What must survive a restart (issue 11, "Durable") lives here, in the tables of revision
+0002 (:mod:`collector.state.schema`):
+
+- ``alert``: each alert's current state. :meth:`AlertStore.apply` writes the new states
+  *and* the notifications they cause in one transaction, so a crash can never leave an
+  alert fired without its message queued, nor a message queued for a state not recorded.
+- ``alert_outbox``: notifications not yet delivered. :meth:`~AlertStore.due` hands out
+  what is due, :meth:`~AlertStore.failed` sets the next attempt,
+  :meth:`~AlertStore.delivered` moves one to the log. A resolution queued before a crash
+  is still there after it, and goes out then.
+- ``alert_sent``: what was delivered, where, and the server's reply, one row per
+  notification, channel and recipient: a delivery reported twice is recognised, and a
+  notification already delivered is never queued again.
+- ``alert_silence``: silences (:mod:`.silences` does the matching).
+- ``engine_lease``: which engine is active (:mod:`._lease`): a standby takes over only
+  once the active one's lease has expired (or was released).
+
+Every write may be *fenced* with ``holder=``: it is then kept only if that holder still
+holds the lease, and refused with :class:`LeaseLost` (nothing written) otherwise, so an
+engine that stalled past its lease cannot write over its successor's state.
+
+Times are passed in (``now``), never read here.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from collector.alerts import _lease, _rows
+from collector.alerts._lease import Lease
+from collector.alerts._rows import ALERT, OUTBOX, SENT, SILENCE
+from collector.alerts.silences import silencing
+from collector.alerts.store_errors import AlertStoreError, UnknownNotification, UnknownSilence
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import Select
+    from sqlalchemy.engine import Connection
+
+    from collector.alerts.model import Alert, AlertKey, Notification, Phase, Transition
+    from collector.alerts.silences import Silence
+    from collector.state import StateDatabase
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A notification waiting in the outbox, and how its delivery has gone so far.
+
+    Attributes:
+        notification: what to send.
+        attempts: failed attempts so far.
+        next_attempt_at: when it is due (its creation, or the retry time of the last failure).
+        last_error: what the last failure said (None: never failed).
+    """
+
+    notification: Notification
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One notification delivered through one channel to one recipient.
+
+    Attributes:
+        notification_id: the notification's id.
+        channel: the channel's name (``email``, ``webhook``...).
+        recipient: an address, or the webhook's URL.
+        at: when the server accepted it.
+        reply: what the server answered (``250 2.0.0 Ok: queued as 4F3A``, ``HTTP 204``).
+    """
+
+    notification_id: str
+    channel: str
+    recipient: str
+    at: datetime
+    reply: str
+
+
+class AlertStore:
+    """The alert engine's state in the state database (see the module docstring)."""
+
+    def __init__(self, database: StateDatabase) -> None:
+        """Use ``database`` (opened with :func:`collector.state.open_state`: schema at head)."""
+        self._db = database
+
+    @contextmanager
+    def _write(self, holder: str | None) -> Iterator[Connection]:
+        """A write transaction, refused before it writes if ``holder`` lost the lease."""
+        with self._db.write() as connection:
+            if holder is not None:
+                _lease.check(connection, holder)
+            yield connection
+
+    # -- alert state -----------------------------------------------------------------------
+
+    def apply(
+        self,
+        transitions: Iterable[Transition],
+        notifications: Iterable[Notification] = (),
+        *,
+        holder: str | None = None,
+    ) -> int:
+        """Record new alert states and queue the notifications they cause, in one transaction.
+
+        Several transitions of one key keep the last. A notification whose id is queued or
+        delivered already is not queued again (an engine that re-derives a message after a
+        restart does not send it twice).
+
+        Args:
+            transitions: the alerts' moves; each alert's row becomes ``transition.alert``.
+            notifications: the messages to queue, due at their ``created_at``.
+            holder: fence the write with the engine lease (see the module docstring).
+
+        Returns:
+            How many notifications were queued.
+
+        Raises:
+            LeaseLost: ``holder`` does not hold the lease; nothing was written.
+            AlertStoreError: two notifications share an id.
+        """
+        latest = {t.alert.key: _rows.alert_row(t.alert, t.at) for t in transitions}
+        notifications = list(notifications)
+        fresh = {n.id: n for n in notifications}
+        if len(fresh) != len(notifications):
+            ids = [n.id for n in notifications]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise AlertStoreError(f"notification ids repeated in one batch: {twice}")
+        with self._write(holder) as connection:
+            if latest:
+                _upsert_alerts(connection, list(latest.values()))
+            if not fresh:
+                return 0
+            known = {
+                *connection.execute(select(OUTBOX.c.id).where(OUTBOX.c.id.in_(fresh))).scalars(),
+                *connection.execute(
+                    select(SENT.c.notification_id).where(SENT.c.notification_id.in_(fresh))
+                ).scalars(),
+            }
+            rows = [_rows.outbox_row(n) for n in fresh.values() if n.id not in known]
+            if rows:
+                connection.execute(insert(OUTBOX), rows)
+            return len(rows)
+
+    def alerts(self, *phases: Phase) -> list[Alert]:
+        """Stored alerts in key order, only those in ``phases`` when given (``alerts list``)."""
+        query = select(ALERT).order_by(*ALERT.primary_key.columns)
+        if phases:
+            query = query.where(ALERT.c.phase.in_([phase.value for phase in phases]))
+        with self._db.read() as connection:
+            return [_rows.alert_from_row(row) for row in connection.execute(query).mappings()]
+
+    def load_state(self) -> dict[AlertKey, Alert]:
+        """Every stored alert by its key: where a restarted (or taking-over) engine resumes."""
+        return {alert.key: alert for alert in self.alerts()}
+
+    def forget_resolved(self, before: datetime, *, holder: str | None = None) -> int:
+        """Delete alerts resolved before ``before`` (their log stays); return how many."""
+        with self._write(holder) as connection:
+            gone = delete(ALERT).where(ALERT.c.phase == "resolved", ALERT.c.resolved_at < before)
+            return _rows.affected(connection, gone, ALERT.c.rule)
+
+    # -- the outbox and the sent log -------------------------------------------------------
+
+    def due(self, now: datetime, limit: int = 100) -> list[OutboxEntry]:
+        """Up to ``limit`` notifications due at ``now``, longest-waiting first."""
+        query = (
+            select(OUTBOX)
+            .where(OUTBOX.c.next_attempt_at <= now)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.created_at, OUTBOX.c.id)
+            .limit(limit)
+        )
+        return self._entries(query)
+
+    def outbox(self) -> list[OutboxEntry]:
+        """Everything waiting, due or not, in the order it will be due."""
+        return self._entries(select(OUTBOX).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id))
+
+    def next_attempt(self) -> datetime | None:
+        """When the next notification is due (None: the outbox is empty): when to wake."""
+        with self._db.read() as connection:
+            earliest: datetime | None = connection.execute(
+                select(func.min(OUTBOX.c.next_attempt_at))
+            ).scalar_one()
+        return earliest
+
+    def delivered(
+        self, delivery: Delivery, *, final: bool = True, holder: str | None = None
+    ) -> bool:
+        """Log a delivery; with ``final``, the notification leaves the outbox.
+
+        A notification that goes out on several channels or to several recipients is
+        reported once for each, ``final=False`` until the last: it stays due, and a retry
+        after a crash can skip what :meth:`deliveries` lists.
+
+        Returns:
+            True if this delivery is new; False if it was logged already (reported twice).
+
+        Raises:
+            UnknownNotification: the id was never queued.
+            LeaseLost: ``holder`` does not hold the lease; nothing was written.
+        """
+        notification_id = delivery.notification_id
+        with self._write(holder) as connection:
+            queued = connection.execute(
+                select(OUTBOX.c.kind, OUTBOX.c.group).where(OUTBOX.c.id == notification_id)
+            ).first()
+            about = (
+                queued
+                or connection.execute(
+                    select(SENT.c.kind, SENT.c.group).where(
+                        SENT.c.notification_id == notification_id
+                    )
+                ).first()
+            )
+            if about is None:
+                raise UnknownNotification(notification_id)
+            row = {
+                "notification_id": notification_id,
+                "channel": delivery.channel,
+                "recipient": delivery.recipient,
+                "kind": about.kind,
+                "group": about.group,
+                "at": delivery.at,
+                "reply": delivery.reply,
+            }
+            logged = _rows.dialect_insert(connection, SENT).values(row).on_conflict_do_nothing()
+            new = _rows.affected(connection, logged, SENT.c.notification_id) == 1
+            if final and queued is not None:
+                connection.execute(delete(OUTBOX).where(OUTBOX.c.id == notification_id))
+            return new
+
+    def failed(
+        self, notification_id: str, error: str, retry_at: datetime, *, holder: str | None = None
+    ) -> bool:
+        """Record a failed attempt: one more attempt, its error, due again at ``retry_at``.
+
+        Returns:
+            True if recorded; False if the notification was delivered already (nothing to do).
+
+        Raises:
+            UnknownNotification: the id was never queued.
+            LeaseLost: ``holder`` does not hold the lease; nothing was written.
+        """
+        with self._write(holder) as connection:
+            retried = (
+                update(OUTBOX)
+                .where(OUTBOX.c.id == notification_id)
+                .values(attempts=OUTBOX.c.attempts + 1, last_error=error, next_attempt_at=retry_at)
+            )
+            if _rows.affected(connection, retried, OUTBOX.c.id) == 1:
+                return True
+            sent = select(SENT.c.notification_id).where(SENT.c.notification_id == notification_id)
+            if connection.execute(sent.limit(1)).first() is None:
+                raise UnknownNotification(notification_id)
+            return False
+
+    def deliveries(self, notification_id: str | None = None) -> list[Delivery]:
+        """The sent log (of one notification), oldest first."""
+        query = select(SENT).order_by(SENT.c.at, SENT.c.notification_id, SENT.c.channel)
+        if notification_id is not None:
+            query = query.where(SENT.c.notification_id == notification_id)
+        with self._db.read() as connection:
+            return [
+                Delivery(r.notification_id, r.channel, r.recipient, r.at, r.reply)
+                for r in connection.execute(query)
+            ]
+
+    def _entries(self, query: Select[Any]) -> list[OutboxEntry]:
+        with self._db.read() as connection:
+            return [
+                OutboxEntry(
+                    _rows.notification_from_row(row),
+                    row["attempts"],
+                    row["next_attempt_at"],
+                    row["last_error"],
+                )
+                for row in connection.execute(query).mappings()
+            ]
+
+    # -- silences --------------------------------------------------------------------------
+
+    def add_silence(self, silence: Silence) -> Silence:
+        """Store a silence; return it with its id (``silence.id`` is ignored)."""
+        with self._db.write() as connection:
+            new_id = connection.execute(
+                insert(SILENCE).values(_rows.silence_row(silence)).returning(SILENCE.c.id)
+            ).scalar_one()
+            row = connection.execute(select(SILENCE).where(SILENCE.c.id == new_id)).mappings()
+            return _rows.silence_from_row(row.one())
+
+    def silences(self, now: datetime) -> list[Silence]:
+        """Silences that have not ended at ``now`` (in force, or still to come), by start."""
+        query = select(SILENCE).where(SILENCE.c.ends > now).order_by(SILENCE.c.starts, SILENCE.c.id)
+        with self._db.read() as connection:
+            return [_rows.silence_from_row(row) for row in connection.execute(query).mappings()]
+
+    def remove_silence(self, silence_id: int) -> Silence:
+        """Delete a silence by its id; return what it was.
+
+        Raises:
+            UnknownSilence: there is none with that id.
+        """
+        with self._db.write() as connection:
+            row = connection.execute(
+                delete(SILENCE).where(SILENCE.c.id == silence_id).returning(*SILENCE.columns)
+            ).mappings()
+            found = row.first()
+            if found is None:
+                raise UnknownSilence(silence_id)
+            return _rows.silence_from_row(found)
+
+    def silenced_by(self, key: AlertKey, now: datetime) -> Silence | None:
+        """The silence keeping ``key`` quiet at ``now`` (None: none does)."""
+        return silencing(key, self.silences(now), now)
+
+    def is_silenced(self, key: AlertKey, now: datetime) -> bool:
+        """Whether a silence keeps ``key`` quiet at ``now``."""
+        return self.silenced_by(key, now) is not None
+
+    # -- the engine lease ------------------------------------------------------------------
+
+    def acquire_lease(self, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Become the active engine until ``now + ttl`` if the lease is free, expired or ours.
+
+        Atomic on both backends (:mod:`._lease`): of two standbys trying at once, one wins.
+        """
+        with self._db.write() as connection:
+            return _lease.acquire(connection, holder, now, ttl)
+
+    def renew_lease(self, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Extend ``holder``'s lease to ``now + ttl``; False: another engine took it (stop)."""
+        with self._db.write() as connection:
+            return _lease.renew(connection, holder, now, ttl)
+
+    def release_lease(self, holder: str, now: datetime) -> bool:
+        """Give the lease up (a clean stop) so a standby takes over at once; False: not ours."""
+        with self._db.write() as connection:
+            return _lease.release(connection, holder, now)
+
+    def lease(self) -> Lease | None:
+        """The lease as stored (None: no engine ever took it)."""
+        with self._db.read() as connection:
+            return _lease.current(connection)
+
+
+def _upsert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    statement = _rows.dialect_insert(connection, ALERT)
+    keys = [column.name for column in ALERT.primary_key.columns]
+    changes = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+
+
+__all__ = ["AlertStore", "Delivery", "Lease", "OutboxEntry"]
