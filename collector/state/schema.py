@@ -2,7 +2,8 @@
 
 Attendance keeps its registry here (``employee``, ``card_assignment``, ``leave``,
 ``roster``) and its computed days (``attendance_day``, ``unknown_tap``); the alert engine
-will add its own tables in later migrations, to the same :data:`metadata`.
+keeps its state beside them (revision 0002: ``alert``, ``alert_outbox``, ``alert_sent``,
+``alert_silence``, ``engine_lease``), on the same :data:`metadata`.
 
 Instants are stored as UTC (:class:`~collector.state.types.UtcDateTime`), calendar days as
 dates (WITA days: the office's). Employees are referred to by a surrogate id, so a key can
