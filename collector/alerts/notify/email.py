@@ -191,7 +191,7 @@ class EmailChannel:
             smtp = smtplib.SMTP(timeout=timeout)
         # smtplib checks the certificate against the host given to its constructor, which
         # connect() does not record; the constructor would connect and drop the banner.
-        smtp._host = host  # noqa: SLF001
+        smtp._host = host  # type: ignore[attr-defined]  # noqa: SLF001 - see above
         try:
             code, banner = smtp.connect(host, port)
         except BaseException:
