@@ -87,8 +87,9 @@ class WebhookChannel:
 
 
 def _no_answer(exc: urllib3.exceptions.HTTPError) -> str:
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return "no answer within the timeout"
+    # First: urllib3 2 derives NewConnectionError from ConnectTimeoutError.
     if isinstance(exc, urllib3.exceptions.NewConnectionError):
         return "connection refused or host unreachable"
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return "no answer within the timeout"
     return f"{type(exc).__name__}: {exc}"
