@@ -15,13 +15,16 @@
   session's PostgreSQL, dropped afterwards); ``state_db`` opens it (schema at head).
 - ``clock`` (function): a :class:`sandbox.outboxes.FakeClock`; ``open_outbox`` opens
   outboxes on it in tmp_path (:class:`sandbox.outboxes.Outboxes`), all closed after.
+- ``smtp_server`` (function): a factory of real aiosmtpd servers (plain, STARTTLS, TLS,
+  AUTH, refused recipients) on ``smtp_certificate`` (session), recording what they accept.
+- ``webhook_server`` (function): a real HTTP server recording JSON POSTs.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from pydantic import SecretStr
@@ -31,6 +34,8 @@ from sandbox.logbook import LogBook
 from sandbox.outboxes import FakeClock, Outboxes
 from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty, Server
 from sandbox.servers.postgres import PASSWORD
+from sandbox.servers.smtp import Certificate, Smtp, make_certificate
+from sandbox.servers.webhook import Webhook
 from sandbox.snmpd import Snmpd
 
 if TYPE_CHECKING:
@@ -192,3 +197,45 @@ def open_outbox(tmp_path: Path, clock: FakeClock) -> Iterator[Outboxes]:
     outboxes = Outboxes(tmp_path, clock)
     yield outboxes
     outboxes.close_all()
+
+
+# -- notifications (issue 11): a real SMTP server and a webhook receiver ------------------
+
+
+@pytest.fixture(scope="session")
+def smtp_certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """One throwaway self-signed certificate (127.0.0.1, localhost) for the whole run."""
+    return make_certificate(tmp_path_factory.mktemp("smtp-cert"))
+
+
+@pytest.fixture
+def smtp_server(
+    tmp_path: Path, log_book: LogBook, smtp_certificate: Certificate
+) -> Iterator[Callable[..., Smtp]]:
+    """A factory: ``smtp_server(security="starttls", user="u", password="p", refuse=[...])``.
+
+    Starts a real aiosmtpd process on a free loopback port (on the session's certificate
+    unless ``security`` is ``none``) and returns it; every server it made is stopped after
+    the test, and their logs are shown if the test fails.
+    """
+    made: list[tuple[Smtp, Callable[[], None]]] = []
+
+    def make(**options: Any) -> Smtp:
+        if options.get("security", "none") != "none":
+            options.setdefault("certificate", smtp_certificate)
+        server = Smtp(tmp_path / f"smtp-{len(made) + 1}", **options)
+        made.append((server, log_book.add("smtp", server)))
+        return server.start()
+
+    try:
+        yield make
+    finally:
+        for server, remove in made:
+            server.stop()
+            remove()
+
+
+@pytest.fixture
+def webhook_server(tmp_path: Path, log_book: LogBook) -> Iterator[Webhook]:
+    """A real HTTP server on a free loopback port recording JSON POSTs (answers 200)."""
+    yield from served(Webhook(tmp_path / "webhook"), "webhook", log_book)
