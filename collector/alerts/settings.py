@@ -232,7 +232,10 @@ class AlertSettings(StrictModel):
                     self.rule(name, site or "", building)
                 except ValidationError as exc:
                     where = "/".join(part for part in (site, building) if part)
-                    problems += [f"overrides ({where}).rules.{name}.{p}" for p in describe(exc)]
+                    for line in describe(exc):
+                        key, _, why = line.partition(": ")
+                        key = "" if key == "(top level)" else f".{key}"
+                        problems.append(f"overrides ({where}).rules.{name}{key}: {why}")
         return problems
 
     def building_of(self, site: str, gateway: str) -> str | None:
