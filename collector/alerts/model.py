@@ -100,19 +100,24 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An alert moved to another phase at ``at`` (``previous`` None: it was not active)."""
+    """An alert moved to another phase at ``at`` (``previous`` None: it was not active).
+
+    ``released``: the alert fired while suppressed and its cause has cleared (phase and
+    previous both firing): people hear of it now, as if it had just fired.
+    """
 
     alert: Alert
     previous: Phase | None
     at: datetime
+    released: bool = False
 
     @property
     def notifies(self) -> bool:
-        """Whether people hear of it: firing, or resolved after having fired."""
+        """Whether people hear of it: firing (or released), or resolved after having fired."""
         if self.alert.suppressed_by is not None:
             return False
         if self.alert.phase is Phase.FIRING:
-            return self.previous is not Phase.FIRING
+            return self.previous is not Phase.FIRING or self.released
         return self.alert.phase is Phase.RESOLVED and self.previous is Phase.FIRING
 
 
