@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, SecretStr, Tag, model_validator
 
+from collector.alerts.config import AlertsSection
 from collector.attendance.settings import AttendanceSettings
 from collector.state.settings import StateSettings
 from pelangi.configfile import StrictModel
@@ -182,6 +183,10 @@ class CollectorSettings(StrictModel):
     attendance: AttendanceSettings = Field(
         default_factory=AttendanceSettings,
         description="units, schedules, leave kinds, readers, holidays (``attendance`` commands)",
+    )
+    alerts: AlertsSection = Field(
+        default_factory=AlertsSection,
+        description="rules, notifications and the engine (``alerts`` commands)",
     )
     stats_interval_s: Annotated[float, Field(gt=0, le=3600)] = Field(
         default=10.0, description="how often the collector writes its own metrics"
