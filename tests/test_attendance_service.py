@@ -84,3 +84,36 @@ def test_a_pass_that_fails_is_one_warning_and_the_next_one_catches_up(
         ("honorer-1", Status.HADIR, 0)
     ]
     assert {r.day for r in registry.day_results(MONDAY, TUESDAY)} == {MONDAY, TUESDAY}
+
+
+def test_a_year_the_holiday_file_lacks_is_warned_about_once(
+    own_influx: InfluxDB, state_db: StateDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = InfluxV1Writer(InfluxV1Settings(url=own_influx.url, database="pelangi", timeout_s=2))
+    settings = AttendanceSettings(units={"umum": UnitSettings(name="Bagian Umum")})
+    job = Job(InfluxTapStore(writer), Registry(state_db), settings, Calendar())  # no holidays
+    service = Service(job, interval_s=0.05, lookback_days=1, clock=lambda: at(TUESDAY, 10, 0))
+    caplog.set_level(logging.INFO, logger="collector.attendance.job")
+    thread = threading.Thread(target=service.run, name="attendance-service")
+    thread.start()
+    try:
+        wait_until(
+            lambda: (
+                len(
+                    [
+                        r
+                        for r in caplog.records
+                        if " days, " in r.getMessage()  # the summary line of each pass
+                    ]
+                )
+                >= 3
+            ),
+            timeout=30,
+            what="three passes done",
+        )
+    finally:
+        service.stop()
+        thread.join(timeout=30)
+        writer.close()
+    warnings = [r for r in caplog.records if "has no dates for 2026" in r.getMessage()]
+    assert len(warnings) == 1

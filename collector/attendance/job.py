@@ -181,6 +181,7 @@ class Service:
     def run(self) -> None:
         """Loop until :meth:`stop`; a failing pass is logged and retried next interval."""
         next_lookback = 0.0
+        warned: set[int] = set()
         while not self.stopping.is_set():
             now = self.clock()
             # Yesterday too: its night shifts and check-out windows reach into today.
@@ -188,6 +189,13 @@ class Service:
             if time.monotonic() >= next_lookback:
                 days = days_between(today(now) - timedelta(days=self.lookback_days), today(now))
                 next_lookback = time.monotonic() + self.lookback_interval_s
+            for year in set(self.job.calendar.missing_years(days)) - warned:
+                warned.add(year)  # once per year: a service runs across New Year
+                log.warning(
+                    "attendance: the holiday file has no dates for %d: its holidays and cuti "
+                    "bersama count as working days until it is added and the days recomputed",
+                    year,
+                )
             try:
                 done = self.job.compute(days)
             except CollectorError as exc:  # InfluxDB or the state database away: said once
