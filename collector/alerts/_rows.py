@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from collector.alerts.codec import alert_from_json, alert_to_json
 from collector.alerts.model import (
     Alert,
     AlertKey,
@@ -112,41 +113,6 @@ def alert_from_row(row: Mapping[Any, Any]) -> Alert:
     )
 
 
-def alert_json(alert: Alert) -> dict[str, Any]:
-    """``alert`` as a JSON object (for the outbox's payload)."""
-    return {
-        "key": key_columns(alert.key),
-        "severity": alert.severity.value,
-        "audience": alert.audience.value,
-        "phase": alert.phase.value,
-        "since": _iso(alert.since),
-        "fired_at": _iso(alert.fired_at),
-        "resolved_at": _iso(alert.resolved_at),
-        "value": alert.value,
-        "labels": dict(alert.labels),
-        "suppressed_by": _suppressor_json(alert.suppressed_by),
-    }
-
-
-def alert_from_json(data: Mapping[Any, Any]) -> Alert:
-    """The alert of :func:`alert_json`."""
-    since = _instant(data["since"])
-    if since is None:  # pragma: no cover - alert_json always writes it
-        raise ValueError(f"alert without 'since' in {data!r}")
-    return Alert(
-        key=key_from(data["key"]),
-        severity=Severity(data["severity"]),
-        audience=Audience(data["audience"]),
-        phase=Phase(data["phase"]),
-        since=since,
-        fired_at=_instant(data["fired_at"]),
-        resolved_at=_instant(data["resolved_at"]),
-        value=data["value"],
-        labels=dict(data["labels"]),
-        suppressed_by=_suppressor_from(data["suppressed_by"]),
-    )
-
-
 # -- notifications and silences ----------------------------------------------------------
 
 
@@ -157,7 +123,7 @@ def outbox_row(notification: Notification) -> dict[str, Any]:
         "kind": notification.kind.value,
         "audience": notification.audience.value,
         "group": notification.group,
-        "payload": {"alerts": [alert_json(alert) for alert in notification.alerts]},
+        "payload": {"alerts": [alert_to_json(alert) for alert in notification.alerts]},
         "created_at": notification.created_at,
         "attempts": 0,
         "next_attempt_at": notification.created_at,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from collector.alerts.codec import alert_from_json, alert_to_json
 from collector.alerts.model import (
     Alert,
     AlertKey,
@@ -38,7 +39,6 @@ from collector.alerts.model import (
     Phase,
     Severity,
 )
-from collector.alerts.notify.codec import alert_from_json, alert_to_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

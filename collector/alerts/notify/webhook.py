@@ -1,6 +1,6 @@
 """The webhook channel: one JSON POST per notification, e.g. to an office's chat gateway.
 
-The body is the notification as JSON (:func:`collector.alerts.notify.codec.notification_to_json`)
+The body is the notification as JSON (:func:`collector.alerts.codec.notification_to_json`)
 plus its rendered ``subject`` and ``text``, so a simple gateway can forward the text as it
 is. The notification id is also sent as ``Idempotency-Key``: a gateway that keeps those
 recognises a message sent again after a restart.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import urllib3
 
-from collector.alerts.notify.codec import notification_to_json
+from collector.alerts.codec import notification_to_json
 from collector.alerts.notify.errors import DeliveryRefused, DeliveryUnavailable
 
 if TYPE_CHECKING:

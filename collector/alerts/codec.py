@@ -1,6 +1,6 @@
 """Alerts and notifications as JSON-ready values, and back. Pure.
 
-Used for the webhook's body and for the grouping state a store persists. Times are ISO
+Used for the webhook's body, the grouping state and the store's outbox payloads. Times are ISO
 8601 strings in UTC (``2026-12-02T19:14:00+00:00``); enums are their values.
 """
 
