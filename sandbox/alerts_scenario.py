@@ -44,8 +44,13 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
     influx_db: str,
     engine_id: str = "alerts-1",
     group_wait_s: float = 0.5,
+    security: tuple[str, ...] = (SECURITY,),
+    webhook_url: str | None = None,
 ) -> Path:
-    """Write the scenario's configuration to ``path`` and return it."""
+    """Write the scenario's configuration to ``path`` and return it.
+
+    ``security``: the security recipients; ``webhook_url``: post there too (None: no webhook).
+    """
     values: dict[str, Any] = {
         "collector_id": "collector-1",
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "reconnect_max_s": 1.0},
@@ -69,7 +74,7 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
                     "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
                     "timeout_s": 5,
                 },
-                "recipients": {"security": [SECURITY], "it": [IT]},
+                "recipients": {"security": list(security), "it": [IT]},
                 "grouping": {
                     "group_wait_s": group_wait_s,
                     "group_interval_s": 2,
@@ -84,6 +89,8 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
             },
         },
     }
+    if webhook_url is not None:
+        values["alerts"]["notify"]["webhook"] = {"url": webhook_url, "timeout_s": 5}
     path.write_text(yaml.safe_dump(values, sort_keys=False))
     return path
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from collector.state import StateSettings
     from sandbox.servers import InfluxDB, Mosquitto
     from sandbox.servers.smtp import Smtp
+    from sandbox.servers.webhook import Webhook
 
 SESSION = "pelangi-alerts-shared"
 
@@ -61,43 +63,61 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(  # noqa: PLR0917 - pytest hands fixtures over as arguments
+def start_scenario(  # noqa: PLR0917 - pytest hands fixtures over as arguments
     tmp_path: Path,
     mosquitto: Mosquitto,
     smtp_server: Callable[..., Smtp],
     influxdb: InfluxDB,
     influx_db: str,
     state_settings: StateSettings,
-) -> Iterator[Scenario]:
-    smtp = smtp_server()
-    config = engine_config(
-        tmp_path / "collector.yaml",
-        mqtt_port=mosquitto.port,
-        smtp_port=smtp.port,
-        state=state_settings,
-        influx_url=influxdb.url,
-        influx_db=influx_db,
-    )
-    settings = load(config, CollectorSettings)
-    stop = threading.Event()
-    engine = threading.Thread(
-        target=run_engine, args=(settings, stop), kwargs={"config_path": config}, daemon=True
-    )
-    engine.start()
-    wait_until(
-        lambda: mosquitto.has_subscribed(SESSION, reading_filter()),
-        timeout=15,
-        what="the engine has subscribed",
-    )
-    publisher = Publisher(mosquitto.port)
-    with open_state(state_settings) as database:
-        try:
-            yield Scenario(mosquitto, smtp, AlertStore(database), publisher, influxdb, influx_db)
-        finally:
-            publisher.close()
-            stop.set()
-            engine.join(30)
+) -> Iterator[Callable[..., Scenario]]:
+    """A factory: ``start_scenario(smtp_options, **config_options)`` runs an engine."""
+    with ExitStack() as stack:
+
+        def start(smtp_options: dict[str, Any] | None = None, **options: Any) -> Scenario:
+            smtp = smtp_server(**(smtp_options or {}))
+            config = engine_config(
+                tmp_path / "collector.yaml",
+                mqtt_port=mosquitto.port,
+                smtp_port=smtp.port,
+                state=state_settings,
+                influx_url=influxdb.url,
+                influx_db=influx_db,
+                **options,
+            )
+            settings = load(config, CollectorSettings)
+            stop = threading.Event()
+            engine = threading.Thread(
+                target=run_engine,
+                args=(settings, stop),
+                kwargs={"config_path": config},
+                daemon=True,
+            )
+            engine.start()
+            stack.callback(_joined, engine)
+            stack.callback(stop.set)
+            wait_until(
+                lambda: mosquitto.has_subscribed(SESSION, reading_filter()),
+                timeout=15,
+                what="the engine has subscribed",
+            )
+            publisher = Publisher(mosquitto.port)
+            stack.callback(publisher.close)
+            database = stack.enter_context(open_state(state_settings))
+            return Scenario(mosquitto, smtp, AlertStore(database), publisher, influxdb, influx_db)
+
+        yield start
+
+
+def _joined(engine: threading.Thread) -> None:
+    engine.join(30)
     assert not engine.is_alive(), "run_engine did not return after stop"
+
+
+@pytest.fixture
+def scenario(start_scenario: Callable[..., Scenario]) -> Scenario:
+    """The engine on the scenario's default configuration."""
+    return start_scenario()
 
 
 sqlite_only = pytest.mark.parametrize("state_settings", ["sqlite"], indirect=True)
@@ -203,3 +223,30 @@ def test_smtp_down_mid_stream_mail_waits_and_goes_out_when_it_returns(
     scenario.publish.door("closed")
     scenario.settled(2)
     assert fired["Message-ID"] == f"<{entry.notification.id}@pelangi>"
+
+
+@sqlite_only
+def test_refused_address_and_failing_webhook_the_rest_delivered_nothing_twice(
+    start_scenario: Callable[..., Scenario], webhook_server: Webhook
+) -> None:
+    refused = "tidak-ada@kutaitimurkab.go.id"
+    webhook_server.status = 500
+    scenario = start_scenario(
+        {"refuse": [refused]}, security=(SECURITY, refused), webhook_url=webhook_server.url()
+    )
+    scenario.publish.door("open")
+    (mail,) = scenario.smtp.wait_for_messages(1)
+    webhook_server.wait_for_requests(2, timeout=15)  # the 500, then a retry
+    (entry,) = scenario.store.outbox()
+    assert entry.last_error is not None
+    assert "HTTP 500" in entry.last_error
+    webhook_server.status = 200
+    wait_until(lambda: not scenario.store.outbox(), timeout=20, what="the outbox is empty")
+    assert len(scenario.smtp.messages()) == 1  # the retries did not mail again
+    assert mail["Message-ID"] == f"<{entry.notification.id}@pelangi>"
+    posts = webhook_server.requests()
+    assert {p["headers"].get("Idempotency-Key") for p in posts} == {entry.notification.id}
+    replies = {d.recipient: d.reply for d in scenario.store.deliveries(entry.notification.id)}
+    assert replies[refused].startswith("refused: 5")
+    assert replies[webhook_server.url()] == "HTTP 200"
+    assert set(replies) == {SECURITY, refused, webhook_server.url()}
