@@ -116,7 +116,13 @@ def run_engine(settings: CollectorSettings, stop: threading.Event, *, config_pat
                     continue
                 said_standby = False
                 log.info("alert engine %s active", holder)
-                _run_active(settings, store, stop, calendar, lambda: _registry(registry))
+                try:
+                    _run_active(settings, store, stop, calendar, lambda: _registry(registry))
+                except CollectorError as exc:
+                    # The state database went away while restoring: nothing was acked or
+                    # sent on a state not stored, so starting over from the lease is safe.
+                    trouble.log(logging.WARNING, "alert engine %s restarts: %s", holder, exc)
+                    stop.wait(engine.tick_s)
         finally:
             try:
                 if store.release_lease(holder, _now()):
