@@ -60,7 +60,7 @@ def test_a_database_at_revision_0001_is_upgraded_to_the_alert_tables(
     with StateDatabase(state_settings) as plain, plain.engine.connect() as connection:
         migrate.upgrade(connection, "0001")
     with open_state(state_settings) as database:
-        assert database.revision() == migrate.head() == "0002"
+        assert database.revision() == migrate.head() == "0003"
         tables = set(inspect(database.engine).get_table_names())
     assert {t.name for t in schema.ALERT_TABLES} <= tables
 

@@ -171,3 +171,4 @@ SENT = schema.alert_sent
 ALERT = schema.alert
 SILENCE = schema.alert_silence
 LEASE = schema.engine_lease
+ENGINE_STATE = schema.alert_engine_state

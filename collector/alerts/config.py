@@ -26,6 +26,12 @@ class EngineSettings(StrictModel):
         default="alerts-1",
         description="unique per engine process: names its MQTT session and its lease holder",
     )
+    mqtt_session: Ident | None = Field(
+        default=None,
+        description="the MQTT session (client id pelangi-alerts-<mqtt_session>) shared by "
+        "the active engine and its standbys, so a standby taking over gets what its "
+        "predecessor left unacked; default: engine_id",
+    )
     tick_s: Annotated[float, Field(gt=0, le=60)] = Field(
         default=1.0, description="how often timers (held-open doors, heartbeats) are checked"
     )

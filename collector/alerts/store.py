@@ -16,6 +16,10 @@ What must survive a restart (issue 11, "Durable") lives here, in the tables of r
 - ``alert_silence``: silences (:mod:`.silences` does the matching).
 - ``engine_lease``: which engine is active (:mod:`._lease`): a standby takes over only
   once the active one's lease has expired (or was released).
+- ``alert_engine_state`` (revision 0003): the running engine's snapshot and grouping
+  state as one JSON document, written by :meth:`AlertStore.apply` in the same transaction
+  as the alerts and notifications it goes with; :meth:`AlertStore.engine_state` reads it
+  back for a restart or a takeover.
 
 Every write may be *fenced* with ``holder=``: it is then kept only if that holder still
 holds the lease, and refused with :class:`LeaseLost` (nothing written) otherwise, so an
@@ -34,12 +38,12 @@ from sqlalchemy import delete, func, insert, select, update
 
 from collector.alerts import _lease, _rows
 from collector.alerts._lease import Lease
-from collector.alerts._rows import ALERT, OUTBOX, SENT, SILENCE
+from collector.alerts._rows import ALERT, ENGINE_STATE, OUTBOX, SENT, SILENCE
 from collector.alerts.silences import silencing
 from collector.alerts.store_errors import AlertStoreError, UnknownNotification, UnknownSilence
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
     from datetime import datetime, timedelta
 
     from sqlalchemy import Select
@@ -109,6 +113,7 @@ class AlertStore:
         notifications: Iterable[Notification] = (),
         *,
         holder: str | None = None,
+        engine_state: tuple[Mapping[str, Any], datetime] | None = None,
     ) -> int:
         """Record new alert states and queue the notifications they cause, in one transaction.
 
@@ -120,6 +125,8 @@ class AlertStore:
             transitions: the alerts' moves; each alert's row becomes ``transition.alert``.
             notifications: the messages to queue, due at their ``created_at``.
             holder: fence the write with the engine lease (see the module docstring).
+            engine_state: the engine's state document and when it was taken, replacing
+                the stored one (:meth:`engine_state`) in the same transaction.
 
         Returns:
             How many notifications were queued.
@@ -138,6 +145,8 @@ class AlertStore:
         with self._write(holder) as connection:
             if latest:
                 _upsert_alerts(connection, list(latest.values()))
+            if engine_state is not None:
+                _save_engine_state(connection, *engine_state)
             if not fresh:
                 return 0
             known = {
@@ -158,6 +167,13 @@ class AlertStore:
             query = query.where(ALERT.c.phase.in_([phase.value for phase in phases]))
         with self._db.read() as connection:
             return [_rows.alert_from_row(row) for row in connection.execute(query).mappings()]
+
+    def engine_state(self) -> dict[str, Any] | None:
+        """The engine's state document as :meth:`apply` last saved it (None: never saved)."""
+        query = select(ENGINE_STATE.c.state).where(ENGINE_STATE.c.name == _lease.NAME)
+        with self._db.read() as connection:
+            state: dict[str, Any] | None = connection.execute(query).scalar_one_or_none()
+        return state
 
     def load_state(self) -> dict[AlertKey, Alert]:
         """Every stored alert by its key: where a restarted (or taking-over) engine resumes."""
@@ -351,6 +367,15 @@ class AlertStore:
         """The lease as stored (None: no engine ever took it)."""
         with self._db.read() as connection:
             return _lease.current(connection)
+
+
+def _save_engine_state(connection: Connection, state: Mapping[str, Any], at: datetime) -> None:
+    # One row per lease name: the state belongs to the active engine, whoever it is.
+    statement = _rows.dialect_insert(connection, ENGINE_STATE).values(
+        name=_lease.NAME, state=dict(state), saved_at=at
+    )
+    changes = {"state": statement.excluded.state, "saved_at": statement.excluded.saved_at}
+    connection.execute(statement.on_conflict_do_update(index_elements=["name"], set_=changes))
 
 
 def _upsert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:

@@ -3,7 +3,8 @@
 Attendance keeps its registry here (``employee``, ``card_assignment``, ``leave``,
 ``roster``) and its computed days (``attendance_day``, ``unknown_tap``); the alert engine
 keeps its state beside them (revision 0002: ``alert``, ``alert_outbox``, ``alert_sent``,
-``alert_silence``, ``engine_lease``), on the same :data:`metadata`.
+``alert_silence``, ``engine_lease``; revision 0003: ``alert_engine_state``), on the same
+:data:`metadata`.
 
 Instants are stored as UTC (:class:`~collector.state.types.UtcDateTime`), calendar days as
 dates (WITA days: the office's). Employees are referred to by a surrogate id, so a key can
@@ -266,3 +267,14 @@ engine_lease: Final = Table(
 
 ALERT_TABLES: Final = (alert, alert_outbox, alert_sent, alert_silence, engine_lease)
 """What revision 0002 created."""
+
+alert_engine_state: Final = Table(
+    "alert_engine_state",
+    metadata,
+    Column("name", String(CODE_LENGTH), primary_key=True),
+    # The engine's snapshot and the grouper's state as one JSON document, written in the
+    # same transaction as the alert rows and outbox they go with (never out of step).
+    Column("state", JSON, nullable=False),
+    Column("saved_at", UtcDateTime, nullable=False),
+)
+"""What the running alert engine knows beyond its alerts' rows (revision 0003)."""

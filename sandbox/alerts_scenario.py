@@ -1,0 +1,174 @@
+"""The alert engine's scenario for its service tests: a configuration, and messages to publish.
+
+:func:`engine_config` writes a collector configuration whose alert engine watches gateway
+``gw-1`` of ``bukit-pelangi`` (door ``pintu-utama``, switch ``sw-core``) with short
+timings, mails through a given SMTP server and runs on a given state database;
+:class:`Publisher` sends readings and gateway status over MQTT at QoS 1 the way an agent
+does, returning once the broker has each message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import yaml
+
+from pelangi.liveness import GatewayStatus
+from pelangi.mqtt import MqttSettings, disconnect_and_stop, make_client
+from pelangi.payloads import DoorReading, Envelope, PortChange, encode
+from pelangi.topics import ReadingTopic, status_topic
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from collector.state import StateSettings
+
+SITE: Final = "bukit-pelangi"
+GATEWAY: Final = "gw-1"
+DOOR: Final = "pintu-utama"
+SWITCH: Final = "sw-core"
+SECURITY: Final = "pos-satpam@kutaitimurkab.go.id"
+IT: Final = "diskominfo@kutaitimurkab.go.id"
+DAY_NS: Final = 86_400 * 1_000_000_000
+
+
+def engine_config(  # noqa: PLR0913 - one configuration's parts
+    path: Path,
+    *,
+    mqtt_port: int,
+    smtp_port: int,
+    state: StateSettings,
+    influx_url: str,
+    influx_db: str,
+    engine_id: str = "alerts-1",
+    group_wait_s: float = 0.5,
+    security: tuple[str, ...] = (SECURITY,),
+    webhook_url: str | None = None,
+) -> Path:
+    """Write the scenario's configuration to ``path`` and return it.
+
+    ``security``: the security recipients; ``webhook_url``: post there too (None: no webhook).
+    """
+    values: dict[str, Any] = {
+        "collector_id": "collector-1",
+        "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "reconnect_max_s": 1.0},
+        "influxdb": {"backend": "influxdb1", "url": influx_url, "database": influx_db},
+        "state": {"url": state.url}
+        | ({"password": state.password.get_secret_value()} if state.password else {}),
+        "alerts": {
+            "rules": {
+                "door_held_open": {"for_s": 1},
+                "port_down": {"ports": "all", "for_s": 0},
+                "gateway_offline": {"for_s": 0},
+                "door_after_hours": {"enabled": False},
+                "door_forced_open": {"enabled": False},
+            },
+            "dependencies": {"settle_s": 5},
+            "notify": {
+                "smtp": {
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "security": "none",
+                    "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
+                    "timeout_s": 5,
+                },
+                "recipients": {"security": list(security), "it": [IT]},
+                "grouping": {
+                    "group_wait_s": group_wait_s,
+                    "group_interval_s": 2,
+                    "critical_skip_wait": False,
+                },
+            },
+            "engine": {
+                "engine_id": engine_id,
+                "mqtt_session": "shared",
+                "tick_s": 0.1,
+                "lease_ttl_s": 5,
+            },
+        },
+    }
+    if webhook_url is not None:
+        values["alerts"]["notify"]["webhook"] = {"url": webhook_url, "timeout_s": 5}
+    path.write_text(yaml.safe_dump(values, sort_keys=False))
+    return path
+
+
+class Publisher:
+    """Publishes the scenario's messages at QoS 1 (a gateway's agent, reduced)."""
+
+    def __init__(self, mqtt_port: int) -> None:
+        """Connect to the broker on ``mqtt_port``."""
+        self._client = make_client(MqttSettings(port=mqtt_port), f"scenario-{time.time_ns()}")
+        self._client.connect("127.0.0.1", mqtt_port)
+        self._client.loop_start()
+        self._seq = itertools.count(1)
+
+    def close(self) -> None:
+        """Disconnect after what was published."""
+        disconnect_and_stop(self._client)
+
+    def _send(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1).wait_for_publish(10.0)
+
+    def reading(
+        self,
+        device: str,
+        readings: list[Any],
+        *,
+        historical: bool = False,
+    ) -> None:
+        """One envelope of ``readings`` (dicts without ``seq``) from ``device``."""
+        envelope = Envelope.model_validate(
+            {
+                "v": 1,
+                "site": SITE,
+                "gateway": GATEWAY,
+                "device": device,
+                "historical": historical,
+                "readings": [{"seq": next(self._seq)} | r for r in readings],
+            }
+        )
+        self._send(str(ReadingTopic(SITE, GATEWAY, device)), encode(envelope))
+
+    def door(self, state: str, *, ts: int | None = None, historical: bool = False) -> None:
+        """The door changed to ``state`` (at ``ts`` ns, default now)."""
+        reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=True)
+        self.reading(DOOR, [reading.model_dump(exclude={"seq"})], historical=historical)
+
+    def port_down(self, port: str, *, ts: int | None = None, historical: bool = False) -> None:
+        """Port ``port`` of the switch went down."""
+        change = PortChange(
+            seq=1, ts=ts or time.time_ns(), if_index=1, port=port, previous="up", current="down"
+        )
+        self.reading(SWITCH, [change.model_dump(exclude={"seq"})], historical=historical)
+
+    def status(self, *, online: bool, bdseq: int = 1, devices: tuple[str, ...] = ()) -> None:
+        """The gateway's birth (``online``) or its Will, retained as an agent sends them."""
+        status = GatewayStatus(
+            site=SITE,
+            gateway=GATEWAY,
+            online=online,
+            bdseq=bdseq,
+            ts=time.time_ns(),
+            devices=devices,
+            heartbeat_s=30 if online else None,
+        )
+        payload = status.model_dump_json(exclude_none=True).encode()
+        self._client.publish(
+            status_topic(SITE, GATEWAY), payload, qos=1, retain=True
+        ).wait_for_publish(10.0)
+
+
+__all__ = [
+    "DAY_NS",
+    "DOOR",
+    "GATEWAY",
+    "IT",
+    "SECURITY",
+    "SITE",
+    "SWITCH",
+    "Publisher",
+    "engine_config",
+]
