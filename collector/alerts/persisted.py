@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from collector.alerts.notify.codec import alert_from_json, alert_to_json, key_from_json, key_to_json
+from collector.alerts.codec import alert_from_json, alert_to_json, key_from_json, key_to_json
 from collector.alerts.state import Memo, Snapshot, Track
 
 if TYPE_CHECKING:
