@@ -224,12 +224,13 @@ def validate_alerts(config: Path, settings: CollectorSettings) -> None:
     used = enabled_rules(section_)
     notify = section_.notify
     smtp = "no SMTP" if notify.smtp is None else notify.smtp.display
-    audiences = ", ".join(
-        f"{audience} {len(used.get(audience, []))} rule(s) to {len(notify.recipients.of(audience))}"
+    audiences = "; ".join(
+        f"{audience}: {len(used.get(audience, []))} rule(s) to "
+        f"{len(notify.recipients.of(audience))} recipient(s)"
         for audience in Audience
     )
     typer.echo(
-        f"alerts OK: {audiences} recipient(s); {len(section_.doors)} door(s), "
+        f"alerts OK: {audiences}; {len(section_.doors)} door(s), "
         f"{len(section_.switches)} switch(es); {smtp}"
         f"{'' if notify.webhook is None else ', webhook'}; templates render in id and en; "
         f"engine {section_.engine.engine_id} on {settings.state.display_url}"
