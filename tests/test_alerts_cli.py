@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 
 from collector.alerts.model import (
     Alert,
@@ -25,7 +24,8 @@ from collector.alerts.model import (
 )
 from collector.alerts.store import AlertStore
 from collector.state import StateSettings, open_state
-from sandbox.registry_cli import run, sh, write_config
+from sandbox.alerts_cli import configured
+from sandbox.registry_cli import run, sh
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,15 +37,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 DOOR = AlertKey("door_held_open", "bukit-pelangi", "gw-kantor-bupati", "pintu-utama")
 PORT = AlertKey("port_down", "bukit-pelangi", "gw-diskominfo", "sw-core", "Gi0/1")
 GATEWAY = AlertKey("gateway_offline", "bukit-pelangi", "gw-gudang")
-
-
-def configured(folder: Path, state: StateSettings, alerts: dict[str, Any] | None = None) -> Path:
-    """A collector configuration on ``state`` with an ``alerts:`` section."""
-    path = write_config(folder, state)
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    document["alerts"] = alerts or {}
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
 
 
 def alert(key: AlertKey, phase: Phase, since: datetime, **more: Any) -> Alert:
