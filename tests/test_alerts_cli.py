@@ -8,10 +8,14 @@ for a bad matcher, a bad time and a store that refuses or cannot be opened.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+import typer
+from hypothesis import given
+from hypothesis import strategies as st
 
+from collector.alerts.cli_silences import parse_duration, parse_matchers
 from collector.alerts.model import (
     Alert,
     AlertKey,
@@ -22,13 +26,17 @@ from collector.alerts.model import (
     Severity,
     Transition,
 )
+from collector.alerts.silences import PARTS
 from collector.alerts.store import AlertStore
 from collector.state import StateSettings, open_state
 from sandbox.alerts_cli import configured
 from sandbox.registry_cli import run, sh
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.servers
 
@@ -208,3 +216,36 @@ def test_run_has_help_without_the_engine_being_started(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "Start the alert engine" in shown.stdout
     assert "--log-level" in shown.stdout
+
+
+def outcome(read: Callable[[], T]) -> T | int:
+    """What ``read`` returned, or the exit status it refused with."""
+    try:
+        return read()
+    except typer.Exit as refused:
+        return refused.exit_code
+
+
+@given(st.text(max_size=20))
+def test_a_typed_duration_is_read_or_refused_never_anything_else(text: str) -> None:
+    span = outcome(lambda: parse_duration(text))
+    if isinstance(span, int):
+        assert span == 2
+    else:
+        assert span > timedelta(0)
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=4))
+def test_typed_matchers_are_read_or_refused_never_anything_else(texts: list[str]) -> None:
+    found = outcome(lambda: parse_matchers(texts))
+    if isinstance(found, int):
+        assert found == 2
+    else:
+        assert set(found) <= set(PARTS)
+        assert len(found) == len(texts)
+
+
+def test_durations_read_as_written() -> None:
+    assert parse_duration("1d12h") == timedelta(days=1, hours=12)
+    assert parse_duration("90s") == timedelta(seconds=90)
+    assert parse_duration(" 2H ") == timedelta(hours=2)
