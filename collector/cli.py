@@ -9,6 +9,7 @@ from typing import Annotated, Final
 
 import typer
 
+from collector.alerts.cli import alerts, validate_alerts
 from collector.attendance.cli import attendance, employees, roster
 from collector.attendance.cli.context import load_settings
 from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, storage_name
@@ -38,6 +39,7 @@ app.add_typer(attendance, name="attendance")
 app.add_typer(employees, name="employees")
 app.add_typer(roster, name="roster")
 app.add_typer(state, name="state")
+app.add_typer(alerts, name="alerts")
 
 
 @app.command()
@@ -75,11 +77,18 @@ def validate(
             help="Also read the attendance section's holiday file (pelangi-attendance.service).",
         ),
     ] = False,
+    alerts_too: Annotated[
+        bool,
+        typer.Option(
+            "--alerts",
+            help="Also check the alert templates, recipients and rules (pelangi-alerts.service).",
+        ),
+    ] = False,
 ) -> None:
     """Check the configuration file without connecting: prints a summary, or each problem found.
 
-    The holiday file is read only with ``--attendance``: a mistake in it must not keep the
-    collector itself from starting.
+    The holiday file is read only with ``--attendance``, the alert templates and references
+    only with ``--alerts``: a mistake in them must not keep the collector itself from starting.
     """
     settings = load_or_exit(config, CollectorSettings)
     typer.echo(
@@ -96,6 +105,8 @@ def validate(
             f"{len(settings.attendance.schedules)} schedule(s), holidays for {years}; "
             f"state database {settings.state.display_url}"
         )
+    if alerts_too:
+        validate_alerts(config, settings)
 
 
 @app.command("setup-db")

@@ -19,6 +19,7 @@ from collector.alerts.observations import (
 )
 from collector.alerts.rule_settings import DEFAULTS, NoData, RuleName, ThresholdSettings
 from collector.alerts.settings import AlertSettings, Inventory, check_references
+from collector.config import CollectorSettings
 from pelangi.configfile import load, parse
 from pelangi.errors import ConfigError
 from pelangi.liveness import GatewayStatus
@@ -34,7 +35,12 @@ def problems(text: str) -> list[str]:
 
 
 def test_the_example_is_valid() -> None:
-    settings = load(EXAMPLE, AlertSettings)
+    # The example is the whole `alerts:` section of a collector configuration file.
+    whole = load(EXAMPLE, CollectorSettings)
+    settings = whole.alerts
+    assert settings.notify.smtp is not None
+    assert settings.notify.recipients.security
+    assert settings.engine.engine_id == "alerts-1"
     assert settings.rules.door_held_open_prealarm.enabled
     assert settings.rule(RuleName.DOOR_HELD_OPEN, "bukit-pelangi", "diskominfo").for_s == 120
     assert settings.building_of("bukit-pelangi", "gw-diskominfo") == "diskominfo"
@@ -110,7 +116,7 @@ def test_no_data_is_explicit() -> None:
 
 
 def test_references_are_checked_against_the_inventory() -> None:
-    settings = load(EXAMPLE, AlertSettings)
+    settings = load(EXAMPLE, CollectorSettings).alerts
     inventory = Inventory(
         devices={
             ("bukit-pelangi", "gw-kantor-bupati"): frozenset({"pintu-utama", "rfid-lobby"}),
