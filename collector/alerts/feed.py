@@ -177,6 +177,7 @@ class Feed:
                 refused[0],
             )
             return
+        log.info("alert engine subscribed to %s: watching", ", ".join(FILTERS))
         self.connected.set()
 
     def _on_disconnect(

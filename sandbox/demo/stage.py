@@ -40,6 +40,8 @@ class Demo:
     log_book: LogBook = field(default_factory=LogBook)
     servers: list[Server] = field(default_factory=list)
     deployment: Deployment | None = None
+    extra: list[ChildProcess] = field(default_factory=list)
+    """Programs the demo started besides the servers, the agent and the collector."""
     kept: list[Path] = field(default_factory=list)
     """Files the demo made for people to open afterwards (not removed)."""
 
@@ -48,6 +50,7 @@ class Demo:
         found = [server.process for server in self.servers if server.started]
         if self.deployment is not None:
             found += [self.deployment.agent, self.deployment.collector]
+        found += self.extra
         return [process for process in found if process.started]
 
     def start_server(self, server: Server, label: str) -> None:
@@ -61,7 +64,9 @@ class Demo:
 
         Each stop is tried even if an earlier one failed: a failure is reported, not fatal.
         """
-        stoppers: list[tuple[str, Callable[[], object]]] = []
+        stoppers: list[tuple[str, Callable[[], object]]] = [
+            (process.name, process.stop) for process in reversed(self.extra)
+        ]
         if self.deployment is not None:
             stoppers.append(("the agent and the collector", self.deployment.stop))
         stoppers += [(server.name, server.stop) for server in reversed(self.servers)]

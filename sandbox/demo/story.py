@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from sandbox.demo.alerts import alerts_extra, show_alerts, start_mail_server
 from sandbox.demo.attendance import collector_extra, show_attendance
 from sandbox.demo.cards import check_rows, print_table, tap_cards, time_one_tap, wait_for_rows
 from sandbox.demo.devices import agent_devices, plug_in_door_and_switch, show_devices
@@ -57,6 +58,10 @@ def run(demo: Demo) -> None:
 
     door_pty, switch = plug_in_door_and_switch(demo)
 
+    step("Starting a private mail server (aiosmtpd) for the alert emails")
+    smtp = start_mail_server(demo, work)
+    say(f"    SMTP at {smtp.host}:{smtp.port}, PID {smtp.pid}")
+
     deployment = Deployment(
         work / "pelangi",
         broker=broker,
@@ -71,7 +76,10 @@ def run(demo: Demo) -> None:
                 **agent_devices(door_pty, switch),
                 "outbox": {"confirm_timeout_s": CONFIRM_TIMEOUT_S},
             },
-            collector_extra=collector_extra(work / "pelangi"),
+            collector_extra={
+                **collector_extra(work / "pelangi"),
+                "alerts": alerts_extra(smtp),
+            },
         ),
     )
     demo.deployment = deployment
@@ -105,6 +113,7 @@ def run(demo: Demo) -> None:
 
     show_devices(demo, door_pty, influx)
     show_resilience(deployment, broker, pty, influx)
+    show_alerts(demo, deployment, door_pty, smtp)
 
     step("Stopping the agent and the collector (SIGTERM)")
     for name, status in deployment.stop().items():
