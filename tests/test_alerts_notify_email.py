@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import SecretStr
 
-from collector.alerts.notify import EmailChannel, Renderer, SmtpUnavailable, samples
+from collector.alerts.notify import samples
+from collector.alerts.notify.email import EmailChannel, SmtpUnavailable
+from collector.alerts.notify.render import Renderer
 from collector.alerts.notify.settings import SmtpSettings
 from sandbox.servers import LOOPBACK
 

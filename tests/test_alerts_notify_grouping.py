@@ -20,7 +20,7 @@ from collector.alerts.model import (
     Severity,
     Transition,
 )
-from collector.alerts.notify import Grouper
+from collector.alerts.notify.grouping import Grouper
 from collector.alerts.notify.settings import GroupingSettings
 
 T0 = datetime(2026, 12, 2, 19, 0, tzinfo=UTC)

@@ -8,9 +8,11 @@ import re
 import pytest
 
 from collector.alerts.model import Alert, AlertKey, Notification, NotificationKind
-from collector.alerts.notify import Renderer, TemplateError, check_templates, samples
 from collector.alerts.notify import phrases as phrases_module
+from collector.alerts.notify import samples
+from collector.alerts.notify.errors import TemplateError
 from collector.alerts.notify.formats import wita
+from collector.alerts.notify.render import Renderer, check_templates
 
 HOSTILE = '<script>alert("x")</script> & <b>'
 

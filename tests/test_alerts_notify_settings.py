@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector.alerts.model import Audience
-from collector.alerts.notify import NotifySettings
+from collector.alerts.notify.settings import NotifySettings
 from pelangi.configfile import parse
 from pelangi.errors import ConfigError
 

@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import SecretStr
 
-from collector.alerts.notify import (
-    DeliveryRefused,
-    DeliveryUnavailable,
-    Renderer,
-    WebhookChannel,
-    samples,
-)
+from collector.alerts.notify import samples
+from collector.alerts.notify.errors import DeliveryRefused, DeliveryUnavailable
+from collector.alerts.notify.render import Renderer
 from collector.alerts.notify.settings import WebhookSettings
+from collector.alerts.notify.webhook import WebhookChannel
 from sandbox.servers import LOOPBACK
 
 if TYPE_CHECKING:

@@ -23,8 +23,9 @@ from collector.alerts.cli_silences import SILENCE_HEADER, silence
 from collector.alerts.cli_silences import cells as silence_cells
 from collector.alerts.cli_support import local, now, opened_store, place
 from collector.alerts.model import Audience, Phase
-from collector.alerts.notify import EmailChannel, Renderer
+from collector.alerts.notify.email import EmailChannel
 from collector.alerts.notify.formats import one_line
+from collector.alerts.notify.render import Renderer
 from collector.alerts.silences import silencing
 from collector.attendance.cli.arguments import refuse
 from collector.attendance.cli.tables import cell, echo_table, section

@@ -11,51 +11,8 @@ Layers, each usable alone:
   for ``validate``;
 - :mod:`.email`, :mod:`.webhook`: the channels (IO), with a result per recipient and
   retryable vs permanent errors (:mod:`.errors`).
+
+Import from the modules themselves: this package imports nothing, because loading the
+collector's configuration reaches :mod:`.settings`, and a ``pelangi-collector run`` start
+should not pay for Jinja2, smtplib and the channels it never uses.
 """
-
-from collector.alerts.notify.digest import Digest, DoorOpenOvernight, GatewayOffline, UnitAttendance
-from collector.alerts.notify.email import (
-    EmailChannel,
-    EmailDelivery,
-    RecipientResult,
-    Reply,
-    SmtpRefused,
-    SmtpUnavailable,
-)
-from collector.alerts.notify.errors import (
-    DeliveryError,
-    DeliveryRefused,
-    DeliveryUnavailable,
-    NotifyError,
-    TemplateError,
-)
-from collector.alerts.notify.grouping import Grouper, notification_id
-from collector.alerts.notify.render import RenderedMessage, Renderer, check_templates
-from collector.alerts.notify.settings import NotifySettings
-from collector.alerts.notify.webhook import WebhookChannel, WebhookDelivery
-
-__all__ = [
-    "DeliveryError",
-    "DeliveryRefused",
-    "DeliveryUnavailable",
-    "Digest",
-    "DoorOpenOvernight",
-    "EmailChannel",
-    "EmailDelivery",
-    "GatewayOffline",
-    "Grouper",
-    "NotifyError",
-    "NotifySettings",
-    "RecipientResult",
-    "RenderedMessage",
-    "Renderer",
-    "Reply",
-    "SmtpRefused",
-    "SmtpUnavailable",
-    "TemplateError",
-    "UnitAttendance",
-    "WebhookChannel",
-    "WebhookDelivery",
-    "check_templates",
-    "notification_id",
-]

@@ -112,9 +112,7 @@ def today(
 
 def _default_name(start: date, end: date, unit: str | None, file_format: Format) -> str:
     """``absensi-2026-03.xlsx`` for a month, ``absensi-2026-03-02.csv`` for a day."""
-    if (start.day, start.month, start.year) == (1, end.month, end.year) and end == month_range(
-        end.year, end.month
-    )[1]:
+    if (start, end) == month_range(start.year, start.month):
         span = f"{start:%Y-%m}"
     elif start == end:
         span = str(start)
