@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 
 STORE_VERSION: Final = 2
 """``PRAGMA user_version`` of the file layout below (:data:`SCHEMA`, then :data:`UPGRADES`)."""
-WAL_LIMIT_BYTES: Final = 8 * 1024 * 1024
-"""The WAL is truncated back to this after a checkpoint (it is reused, not regrown)."""
+WAL_LIMIT_BYTES: Final = 1024 * 1024
+"""The WAL is truncated back to this when a checkpoint lets it restart.
+
+Below the writer's checkpoint size (4 MB) on purpose: the writer reads the WAL's file
+size as "bytes written since the last checkpoint". A limit above it (it was 8 MB) left
+the file at 8 MB after every reset, so every round looked due and checkpointed: 156
+checkpoints for 12 MB of readings, each one a sync of the database file.
+"""
 BUSY_TIMEOUT_S: Final = 5.0
 
 SCHEMA: Final = (
