@@ -46,10 +46,13 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
     group_wait_s: float = 0.5,
     security: tuple[str, ...] = (SECURITY,),
     webhook_url: str | None = None,
+    digest: dict[str, Any] | None = None,
 ) -> Path:
     """Write the scenario's configuration to ``path`` and return it.
 
-    ``security``: the security recipients; ``webhook_url``: post there too (None: no webhook).
+    ``security``: the security recipients; ``webhook_url``: post there too (None: no webhook);
+    ``digest``: the ``notify.digest`` keys (None: no digest, so a test counting alert
+    emails is not handed the morning digest whenever it runs after 07:00 WITA).
     """
     values: dict[str, Any] = {
         "collector_id": "collector-1",
@@ -80,6 +83,7 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
                     "group_interval_s": 2,
                     "critical_skip_wait": False,
                 },
+                "digest": {"enabled": False} if digest is None else digest,
             },
             "engine": {
                 "engine_id": engine_id,

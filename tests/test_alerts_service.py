@@ -8,20 +8,35 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from collector.alerts.model import Phase
 from collector.alerts.service import run_engine
-from collector.alerts.store import AlertStore
-from collector.config import CollectorSettings
+from collector.alerts.store import AlertStore, Delivery
+from collector.attendance.model import WITA
+from collector.attendance.taps import epoch_ns
+from collector.config import CollectorSettings, InfluxV1Settings
 from collector.state import open_state
+from collector.storage.influx_v1 import InfluxV1Writer
 from pelangi.configfile import load
 from pelangi.topics import reading_filter
-from sandbox.alerts_scenario import DAY_NS, IT, SECURITY, Publisher, engine_config
+from sandbox.alerts_scenario import (
+    DAY_NS,
+    DOOR,
+    GATEWAY,
+    IT,
+    SECURITY,
+    SITE,
+    Publisher,
+    engine_config,
+)
+from sandbox.alerts_worker import step
 from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
@@ -250,3 +265,57 @@ def test_refused_address_and_failing_webhook_the_rest_delivered_nothing_twice(
     assert replies[refused].startswith("refused: 5")
     assert replies[webhook_server.url()] == "HTTP 200"
     assert set(replies) == {SECURITY, refused, webhook_server.url()}
+
+
+@sqlite_only
+def test_the_daily_digest_reaches_each_audience_once_with_the_night_and_yesterday(
+    start_scenario: Callable[..., Scenario], influxdb: InfluxDB, influx_db: str
+) -> None:
+    today = datetime.now(WITA).date()
+    yesterday = today - timedelta(days=1)
+    door_open = epoch_ns(datetime.combine(yesterday, dt_time(20), WITA))
+    midnight = epoch_ns(datetime.combine(yesterday, dt_time(), WITA))
+    lines = [
+        f'door,site={SITE},gateway={GATEWAY},device={DOOR} state="open",change=true {door_open}',
+        f'attendance_day,status=TK,unit=setda employee="e1",tl=0i {midnight}',
+    ]
+    with closing(InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=influx_db))) as db:
+        db.write(lines)
+    # Due since midnight: the engine makes it as soon as it runs.
+    scenario = start_scenario(digest={"at": "00:00", "night_from": "18:00"})
+    mails = scenario.settled(2)
+    assert sorted(m["To"] for m in mails) == sorted([IT, SECURITY])
+    for mail in mails:
+        assert mail["Subject"].startswith("Ringkasan harian Pelangi")
+        body = mail.get_body(preferencelist=("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert "== Pintu terbuka semalam: 1 ==" in text
+        assert f"{DOOR}: dibuka " in text
+        assert "masih terbuka" in text
+        assert "* setda: Hadir 0, Terlambat 0, Tidak hadir 1" in text
+    ids = {d.notification_id for d in scenario.store.deliveries()}
+    assert ids == {f"digest-{today.isoformat()}-it", f"digest-{today.isoformat()}-security"}
+
+
+@sqlite_only
+def test_resolved_alerts_and_the_sent_log_past_keep_days_are_pruned(
+    start_scenario: Callable[..., Scenario], state_settings: StateSettings
+) -> None:
+    old = datetime.now(WITA) - timedelta(days=91)
+    fresh = datetime.now(WITA) - timedelta(days=89)
+    with open_state(state_settings) as database:
+        store = AlertStore(database)
+        for at, device in ((old, "pintu-lama"), (fresh, "pintu-baru")):
+            store.apply(*step({}, {device: True}, at))
+            store.apply(*step(store.load_state(), {device: False}, at + timedelta(minutes=5)))
+            for entry in store.outbox():
+                store.delivered(Delivery(entry.notification.id, "email", IT, at, "250 Ok"))
+        assert len(store.deliveries()) == 4
+    scenario = start_scenario()  # keep_days 90 (the default)
+
+    def pruned() -> bool:
+        return len(scenario.store.deliveries()) == 2
+
+    wait_until(pruned, timeout=15, what="the engine pruned the alert history")
+    assert [a.key.device for a in scenario.store.alerts()] == ["pintu-baru"]

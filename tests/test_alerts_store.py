@@ -8,14 +8,23 @@ exactly once; writes fenced by a lost lease are refused whole.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import StatementError
 
-from collector.alerts.model import AlertKey, Notification, NotificationKind, Phase, Transition
+from collector.alerts.digest_plan import digest_notifications, make_digest
+from collector.alerts.model import (
+    AlertKey,
+    Audience,
+    Notification,
+    NotificationKind,
+    Phase,
+    Transition,
+)
+from collector.alerts.notify.digest import DoorOpenOvernight
 from collector.alerts.store import AlertStore, Delivery, OutboxEntry
 from collector.alerts.store_errors import AlertStoreError, LeaseLost, UnknownNotification
 from collector.state import StateDatabase, StateSettings, migrate, open_state, schema
@@ -124,9 +133,11 @@ def test_a_notification_queued_or_delivered_already_is_not_queued_again(
     assert store.apply(transitions, notifications) == 1
     assert store.apply(transitions, notifications) == 0
     assert len(store.outbox()) == 1
+    assert store.known([notifications[0].id, "other"]) == {notifications[0].id}
     store.delivered(delivery(notifications[0].id))
     assert store.apply(transitions, notifications) == 0
     assert store.outbox() == []
+    assert store.known([notifications[0].id]) == {notifications[0].id}
 
 
 def test_one_id_twice_in_a_batch_is_refused(store: AlertStore) -> None:
@@ -189,6 +200,30 @@ def test_a_message_to_several_recipients_stays_due_until_the_last(store: AlertSt
     assert store.delivered(delivery(sent_id, "hook"))
     assert store.outbox() == []
     assert [d.recipient for d in store.deliveries(sent_id)] == ["hook", "pos@pemkab.go.id"]
+
+
+def test_the_sent_log_is_pruned_by_delivery_time(store: AlertStore) -> None:
+    store.apply(*opened("pintu-1"))
+    store.apply(*opened("pintu-2", at=T0 + timedelta(days=1)))
+    first, second = (entry.notification.id for entry in store.outbox())
+    store.delivered(delivery(first))
+    store.delivered(replace(delivery(second), at=T0 + timedelta(days=1)))
+    assert store.forget_deliveries(T0) == 0
+    assert store.forget_deliveries(T0 + timedelta(hours=1)) == 1
+    assert [d.notification_id for d in store.deliveries()] == [second]
+
+
+def test_a_digest_keeps_its_values_in_the_outbox(store: AlertStore) -> None:
+    digest = make_digest(
+        date(2026, 12, 3),
+        T0,
+        [],
+        (DoorOpenOvernight("bukit-pelangi", "gw-1", "pintu-1", T0 - timedelta(hours=5)),),
+        None,
+    )
+    notifications = digest_notifications(digest, [Audience.IT])
+    assert store.apply([], notifications) == 1
+    assert [entry.notification for entry in store.outbox()] == notifications
 
 
 def test_unknown_notifications_are_named(store: AlertStore) -> None:

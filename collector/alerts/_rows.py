@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from collector.alerts.codec import alert_from_json, alert_to_json
+from collector.alerts.codec import alert_from_json, alert_to_json, digest_from_json, digest_to_json
 from collector.alerts.model import (
     Alert,
     AlertKey,
@@ -123,7 +123,7 @@ def outbox_row(notification: Notification) -> dict[str, Any]:
         "kind": notification.kind.value,
         "audience": notification.audience.value,
         "group": notification.group,
-        "payload": {"alerts": [alert_to_json(alert) for alert in notification.alerts]},
+        "payload": _payload(notification),
         "created_at": notification.created_at,
         "attempts": 0,
         "next_attempt_at": notification.created_at,
@@ -131,15 +131,25 @@ def outbox_row(notification: Notification) -> dict[str, Any]:
     }
 
 
+def _payload(notification: Notification) -> dict[str, Any]:
+    payload: dict[str, Any] = {"alerts": [alert_to_json(a) for a in notification.alerts]}
+    if notification.digest is not None:
+        payload["digest"] = digest_to_json(notification.digest)
+    return payload
+
+
 def notification_from_row(row: Mapping[Any, Any]) -> Notification:
     """The notification an ``alert_outbox`` row holds."""
+    payload = row["payload"]
+    digest = payload.get("digest")
     return Notification(
         id=row["id"],
         kind=NotificationKind(row["kind"]),
         audience=Audience(row["audience"]),
         group=row["group"],
-        alerts=tuple(alert_from_json(alert) for alert in row["payload"]["alerts"]),
+        alerts=tuple(alert_from_json(alert) for alert in payload["alerts"]),
         created_at=row["created_at"],
+        digest=None if digest is None else digest_from_json(digest),
     )
 
 

@@ -1,4 +1,4 @@
-"""Alerts and notifications as JSON-ready values, and back. Pure.
+"""Alerts, notifications and digests as JSON-ready values, and back. Pure.
 
 Used for the webhook's body, the grouping state and the store's outbox payloads. Times are ISO
 8601 strings in UTC (``2026-12-02T19:14:00+00:00``); enums are their values.
@@ -6,7 +6,7 @@ Used for the webhook's body, the grouping state and the store's outbox payloads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from collector.alerts.model import (
@@ -18,6 +18,7 @@ from collector.alerts.model import (
     Phase,
     Severity,
 )
+from collector.alerts.notify.digest import Digest, DoorOpenOvernight, GatewayOffline, UnitAttendance
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -26,6 +27,13 @@ def _time(moment: datetime | None) -> str | None:
 
 def _parse_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _required_time(text: str | None, what: str) -> datetime:
+    moment = _parse_time(text)
+    if moment is None:
+        raise ValueError(f"{what} is required")
+    return moment
 
 
 def key_to_json(key: AlertKey) -> dict[str, str]:
@@ -66,9 +74,7 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
     Raises:
         KeyError, ValueError, TypeError: ``data`` was not made by :func:`alert_to_json`.
     """
-    since = _parse_time(data["since"])
-    if since is None:
-        raise ValueError("an alert's since is required")
+    since = _required_time(data["since"], "an alert's since")
     suppressed = data.get("suppressed_by")
     return Alert(
         key=key_from_json(data["key"]),
@@ -85,8 +91,8 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
 
 
 def notification_to_json(notification: Notification) -> dict[str, Any]:
-    """A notification as JSON-ready values (its alerts included)."""
-    return {
+    """A notification as JSON-ready values (its alerts, and a digest's values, included)."""
+    data: dict[str, Any] = {
         "id": notification.id,
         "kind": notification.kind.value,
         "audience": notification.audience.value,
@@ -94,18 +100,99 @@ def notification_to_json(notification: Notification) -> dict[str, Any]:
         "created_at": _time(notification.created_at),
         "alerts": [alert_to_json(a) for a in notification.alerts],
     }
+    if notification.digest is not None:
+        data["digest"] = digest_to_json(notification.digest)
+    return data
 
 
 def notification_from_json(data: dict[str, Any]) -> Notification:
     """The inverse of :func:`notification_to_json`."""
-    created_at = _parse_time(data["created_at"])
-    if created_at is None:
-        raise ValueError("a notification's created_at is required")
+    digest = data.get("digest")
     return Notification(
         id=str(data["id"]),
         kind=NotificationKind(data["kind"]),
         audience=Audience(data["audience"]),
         group=str(data["group"]),
         alerts=tuple(alert_from_json(a) for a in data["alerts"]),
-        created_at=created_at,
+        created_at=_required_time(data["created_at"], "a notification's created_at"),
+        digest=None if digest is None else digest_from_json(digest),
+    )
+
+
+def digest_to_json(digest: Digest) -> dict[str, Any]:
+    """A digest's values (its open alerts included) as JSON-ready values."""
+    return {
+        "day": digest.day.isoformat(),
+        "created_at": _time(digest.created_at),
+        "open_alerts": [alert_to_json(a) for a in digest.open_alerts],
+        "gateways_offline": [
+            {"site": g.site, "gateway": g.gateway, "since": _time(g.since), "building": g.building}
+            for g in digest.gateways_offline
+        ],
+        "doors_open_overnight": [
+            {
+                "site": d.site,
+                "gateway": d.gateway,
+                "door": d.door,
+                "opened_at": _time(d.opened_at),
+                "closed_at": _time(d.closed_at),
+                "building": d.building,
+            }
+            for d in digest.doors_open_overnight
+        ],
+        "attendance": [
+            {
+                "unit": u.unit,
+                "present": u.present,
+                "late": u.late,
+                "absent": u.absent,
+                "leave": u.leave,
+            }
+            for u in digest.attendance
+        ],
+        "unavailable": list(digest.unavailable),
+    }
+
+
+def digest_from_json(data: dict[str, Any]) -> Digest:
+    """The inverse of :func:`digest_to_json`.
+
+    Raises:
+        KeyError, ValueError, TypeError: ``data`` was not made by :func:`digest_to_json`.
+    """
+    return Digest(
+        day=date.fromisoformat(data["day"]),
+        created_at=_required_time(data["created_at"], "a digest's created_at"),
+        open_alerts=tuple(alert_from_json(a) for a in data["open_alerts"]),
+        gateways_offline=tuple(
+            GatewayOffline(
+                site=str(g["site"]),
+                gateway=str(g["gateway"]),
+                since=_required_time(g["since"], "an offline gateway's since"),
+                building=str(g["building"]),
+            )
+            for g in data["gateways_offline"]
+        ),
+        doors_open_overnight=tuple(
+            DoorOpenOvernight(
+                site=str(d["site"]),
+                gateway=str(d["gateway"]),
+                door=str(d["door"]),
+                opened_at=_required_time(d["opened_at"], "a door's opened_at"),
+                closed_at=_parse_time(d["closed_at"]),
+                building=str(d["building"]),
+            )
+            for d in data["doors_open_overnight"]
+        ),
+        attendance=tuple(
+            UnitAttendance(
+                unit=str(u["unit"]),
+                present=int(u["present"]),
+                late=int(u["late"]),
+                absent=int(u["absent"]),
+                leave=int(u["leave"]),
+            )
+            for u in data["attendance"]
+        ),
+        unavailable=tuple(str(part) for part in data.get("unavailable", ())),
     )

@@ -46,6 +46,10 @@ class EngineSettings(StrictModel):
     write_to_influxdb: bool = Field(
         default=True, description="firing/resolved alerts as the `alert` measurement (Grafana)"
     )
+    keep_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=90,
+        description="resolved alerts and the log of sent notifications are kept this long",
+    )
 
 
 class AlertsSection(AlertSettings):

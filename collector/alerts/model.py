@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
+    from collector.alerts.notify.digest import Digest
+
 
 class Severity(StrEnum):
     """How urgent an alert is; critical rules skip the grouping wait by default."""
@@ -143,6 +145,7 @@ class Notification:
         group: the grouping key (e.g. ``security bukit-pelangi``), for the subject line.
         alerts: the alerts it reports, as they stood when it was made.
         created_at: when it was made.
+        digest: what a digest reports (kind ``digest`` only), as it stood when it was made.
     """
 
     id: str
@@ -151,3 +154,4 @@ class Notification:
     group: str
     alerts: tuple[Alert, ...]
     created_at: datetime
+    digest: Digest | None = None

@@ -16,6 +16,10 @@ who that is). One loop on one thread:
 4. only then are the messages of the batch acked, the sender woken and the annotations
    queued.
 
+Besides, at each tick: the daily digest when it is due (:class:`~.digest_job.DigestJob`:
+its notifications join the next transaction), and every :data:`PRUNE_S` the resolved
+alerts and the sent log older than ``engine.keep_days`` are deleted.
+
 A crash anywhere before 3 commits loses nothing: the messages are unacked, the broker
 sends them again, and the engine restored from the last saved state derives the same.
 A crash between 3 and 4 re-delivers messages whose effects are stored: the restored
@@ -57,6 +61,7 @@ if TYPE_CHECKING:
 
     from collector.alerts.annotations import AnnotationWriter
     from collector.alerts.config import AlertsSection
+    from collector.alerts.digest_job import DigestJob
     from collector.alerts.feed import Feed, Message
     from collector.alerts.model import Notification, Transition
     from collector.alerts.observations import Observation
@@ -74,6 +79,8 @@ REGISTRY_REFRESH_S: Final = 600.0
 """How often employees and cards are read again (a card issued now counts within this)."""
 SILENCES_REFRESH_S: Final = 5.0
 """How stale the silences may be (``alerts silence add`` takes effect within this)."""
+PRUNE_S: Final = 3600.0
+"""How often resolved alerts and the sent log past ``engine.keep_days`` are deleted."""
 
 
 @dataclass(slots=True)
@@ -105,6 +112,7 @@ class Runner:
         *,
         calendar: Calendar,
         registry: Callable[[], RegistryValues],
+        digest: DigestJob | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """Restore the engine and grouper from ``store`` (fresh ones if it holds none)."""
@@ -113,6 +121,8 @@ class Runner:
         self._feed = feed
         self._sender = sender
         self._annotations = annotations
+        self._digest = digest
+        self._prune_at = time.monotonic()
         self._clock = clock
         self._holder = settings.engine.engine_id
         self._registry = registry
@@ -157,6 +167,7 @@ class Runner:
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + tick
                 self._moved(self.engine.tick(now), now)
+                self._daily(now)
             try:
                 self._commit(now)
             except LeaseLost as exc:
@@ -171,6 +182,35 @@ class Runner:
             self.engine.use_registry(self._registry())
         except CollectorError as exc:  # judged with the registry as last read meanwhile
             self._trouble.log(logging.WARNING, "registry unreadable: %s", exc, key="reg")
+
+    def _daily(self, now: datetime) -> None:
+        """The digest when due; the pruning when due (both retried if the database is away)."""
+        if self._digest is not None:
+            try:
+                made = self._digest.due(now, self.engine.alerts)
+            except CollectorError as exc:
+                self._trouble.log(logging.WARNING, "daily digest waits: %s", exc, key="digest")
+            else:
+                if made:
+                    self._pending.notifications += made
+                    self._pending.dirty = True
+        if time.monotonic() < self._prune_at:
+            return
+        before = now - timedelta(days=self._settings.engine.keep_days)
+        try:
+            alerts = self._store.forget_resolved(before, holder=self._holder)
+            sent = self._store.forget_deliveries(before, holder=self._holder)
+        except CollectorError as exc:  # a lost lease is found by the next commit
+            self._trouble.log(logging.WARNING, "alert history not pruned: %s", exc, key="prune")
+            return
+        self._prune_at = time.monotonic() + PRUNE_S
+        if alerts or sent:
+            log.info(
+                "pruned %d resolved alerts and %d sent-log rows older than %s",
+                alerts,
+                sent,
+                before.isoformat(timespec="seconds"),
+            )
 
     def _take(self, message: Message, now: datetime) -> None:
         self.messages += 1
@@ -270,4 +310,4 @@ def lease_renewer(
     return lease_ok
 
 
-__all__ = ["BATCH", "Runner", "lease_renewer"]
+__all__ = ["BATCH", "PRUNE_S", "Runner", "lease_renewer"]

@@ -4,8 +4,9 @@ Wiring: the state database (:class:`~collector.alerts.store.AlertStore`), the at
 calendar and registry (for the door and card rules), the MQTT session
 (:class:`~collector.alerts.feed.Feed`), the engine loop
 (:class:`~collector.alerts.runner.Runner`), the outbox's delivery
-(:class:`~collector.alerts.sender.Sender`) and the ``alert`` measurement
-(:class:`~collector.alerts.annotations.AnnotationWriter`).
+(:class:`~collector.alerts.sender.Sender`), the ``alert`` measurement
+(:class:`~collector.alerts.annotations.AnnotationWriter`) and the daily digest
+(:class:`~collector.alerts.digest_job.DigestJob`, reading InfluxDB).
 
 One active engine, standbys beside it
 =====================================
@@ -54,6 +55,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from collector.alerts.annotations import AnnotationWriter
+from collector.alerts.digest_job import DigestJob, InfluxDigestSource
 from collector.alerts.feed import Feed
 from collector.alerts.runner import Runner, lease_renewer
 from collector.alerts.sender import Sender
@@ -146,8 +148,16 @@ def _run_active(
         sender = Sender(store, alerts.notify, holder)
         annotations = _annotations(settings, stack)
         feed = _feed(settings)
+        digest = _digest(settings, store, stack)
         runner = Runner(
-            alerts, store, feed, sender, annotations, calendar=calendar, registry=registry
+            alerts,
+            store,
+            feed,
+            sender,
+            annotations,
+            calendar=calendar,
+            registry=registry,
+            digest=digest,
         )
         feed.start()
         stack.callback(feed.stop)
@@ -162,17 +172,35 @@ def _feed(settings: CollectorSettings) -> Feed:
     return Feed(settings.mqtt, engine.mqtt_session or engine.engine_id, engine.session_expiry_s)
 
 
-def _annotations(settings: CollectorSettings, stack: ExitStack) -> AnnotationWriter | None:
-    if not settings.alerts.engine.write_to_influxdb:
-        return None
+def _influx(settings: CollectorSettings, stack: ExitStack, what: str) -> InfluxV1Writer | None:
+    """A connection to InfluxDB 1.x for ``what`` (None, said once, for another backend)."""
     if not isinstance(settings.influxdb, InfluxV1Settings):
-        log.warning(
-            "alert annotations need influxdb.backend influxdb1; got %s: not written",
-            settings.influxdb.backend,
-        )
+        log.warning("%s need influxdb.backend influxdb1; got %s", what, settings.influxdb.backend)
         return None
     writer = InfluxV1Writer(settings.influxdb)
     stack.callback(writer.close)
+    return writer
+
+
+def _digest(settings: CollectorSettings, store: AlertStore, stack: ExitStack) -> DigestJob | None:
+    if not settings.alerts.notify.digest.enabled:
+        return None
+    # Its own connection: the digest reads on its worker thread, the annotations write on theirs.
+    writer = _influx(settings, stack, "the digest's doors and attendance (said unavailable)")
+    units = {code: unit.name for code, unit in settings.attendance.units.items()}
+    job = DigestJob(
+        settings.alerts, None if writer is None else InfluxDigestSource(writer), store.known, units
+    )
+    stack.callback(job.close)
+    return job
+
+
+def _annotations(settings: CollectorSettings, stack: ExitStack) -> AnnotationWriter | None:
+    if not settings.alerts.engine.write_to_influxdb:
+        return None
+    writer = _influx(settings, stack, "alert annotations (not written)")
+    if writer is None:
+        return None
     annotations = AnnotationWriter(writer)
     annotations.start()
     stack.callback(annotations.stop)

@@ -149,16 +149,16 @@ class AlertStore:
                 _save_engine_state(connection, *engine_state)
             if not fresh:
                 return 0
-            known = {
-                *connection.execute(select(OUTBOX.c.id).where(OUTBOX.c.id.in_(fresh))).scalars(),
-                *connection.execute(
-                    select(SENT.c.notification_id).where(SENT.c.notification_id.in_(fresh))
-                ).scalars(),
-            }
+            known = _known(connection, list(fresh))
             rows = [_rows.outbox_row(n) for n in fresh.values() if n.id not in known]
             if rows:
                 connection.execute(insert(OUTBOX), rows)
             return len(rows)
+
+    def known(self, notification_ids: list[str]) -> set[str]:
+        """Which of these notifications are queued or were delivered (never queued again)."""
+        with self._db.read() as connection:
+            return _known(connection, notification_ids)
 
     def alerts(self, *phases: Phase) -> list[Alert]:
         """Stored alerts in key order, only those in ``phases`` when given (``alerts list``)."""
@@ -184,6 +184,12 @@ class AlertStore:
         with self._write(holder) as connection:
             gone = delete(ALERT).where(ALERT.c.phase == "resolved", ALERT.c.resolved_at < before)
             return _rows.affected(connection, gone, ALERT.c.rule)
+
+    def forget_deliveries(self, before: datetime, *, holder: str | None = None) -> int:
+        """Delete the sent log's rows of deliveries before ``before``; return how many."""
+        with self._write(holder) as connection:
+            gone = delete(SENT).where(SENT.c.at < before)
+            return _rows.affected(connection, gone, SENT.c.notification_id)
 
     # -- the outbox and the sent log -------------------------------------------------------
 
@@ -367,6 +373,16 @@ class AlertStore:
         """The lease as stored (None: no engine ever took it)."""
         with self._db.read() as connection:
             return _lease.current(connection)
+
+
+def _known(connection: Connection, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are in the outbox or the sent log."""
+    return {
+        *connection.execute(select(OUTBOX.c.id).where(OUTBOX.c.id.in_(ids))).scalars(),
+        *connection.execute(
+            select(SENT.c.notification_id).where(SENT.c.notification_id.in_(ids))
+        ).scalars(),
+    }
 
 
 def _save_engine_state(connection: Connection, state: Mapping[str, Any], at: datetime) -> None:

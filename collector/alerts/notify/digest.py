@@ -12,7 +12,7 @@ images).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from collector.alerts.notify.formats import wita
 from collector.alerts.notify.phrases import MONTHS, PHRASES
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
     from collector.alerts.model import Alert
     from collector.alerts.notify.settings import Language
+
+
+DIGEST_PARTS: Final = ("doors", "attendance")
+"""The sections read from InfluxDB, which may be :attr:`Digest.unavailable`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,9 @@ class Digest:
     gateways_offline: tuple[GatewayOffline, ...] = ()
     doors_open_overnight: tuple[DoorOpenOvernight, ...] = ()
     attendance: tuple[UnitAttendance, ...] = ()
+    unavailable: tuple[str, ...] = ()
+    """Sections whose data could not be read (``doors``, ``attendance``): shown as such,
+    never as an empty section (that would read as "no door was left open")."""
 
 
 # The bar's parts, in the order they are drawn, with their colours (readable when printed).
@@ -114,6 +121,7 @@ def digest_view(digest: Digest, language: Language, hints: Mapping[str, str]) ->
             }
             for d in digest.doors_open_overnight
         ],
+        "unavailable": {part: part in digest.unavailable for part in DIGEST_PARTS},
         "units": [{"unit": u.unit, "total": u.total, "parts": _bar(u)} for u in digest.attendance],
         "legend": [{"name": name, "colour": colour} for name, colour in _PARTS],
     }

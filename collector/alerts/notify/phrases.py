@@ -48,6 +48,9 @@ PHRASES: Final[dict[str, dict[str, str]]] = {
         "digest_offline": "Gateway offline",
         "digest_doors": "Pintu terbuka semalam",
         "digest_attendance": "Kehadiran kemarin per unit",
+        "digest_unavailable": (
+            "Data tidak tersedia: InfluxDB tidak dapat dibaca saat ringkasan dibuat"
+        ),
         "none": "tidak ada",
         "still_open": "masih terbuka",
         "closed_at": "ditutup",
@@ -94,6 +97,7 @@ PHRASES: Final[dict[str, dict[str, str]]] = {
         "digest_offline": "Gateways offline",
         "digest_doors": "Doors left open overnight",
         "digest_attendance": "Yesterday's attendance per unit",
+        "digest_unavailable": "Not available: InfluxDB could not be read when the digest was made",
         "none": "none",
         "still_open": "still open",
         "closed_at": "closed",

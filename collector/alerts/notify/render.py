@@ -21,7 +21,7 @@ import jinja2
 
 from collector.alerts.model import Notification, NotificationKind, Severity
 from collector.alerts.notify import samples
-from collector.alerts.notify.digest import Digest, digest_view
+from collector.alerts.notify.digest import DIGEST_PARTS, Digest, digest_view
 from collector.alerts.notify.errors import TemplateError
 from collector.alerts.notify.formats import one_line, wita
 from collector.alerts.notify.phrases import PHRASES
@@ -90,16 +90,18 @@ class Renderer:
         )
 
     def render(self, notification: Notification) -> RenderedMessage:
-        """Subject and bodies of a firing, resolved, repeat or test notification.
+        """Subject and bodies of any notification (a digest's from the values it carries).
 
         Raises:
-            TemplateError: see :meth:`render_template`; a digest notification (it is
-                rendered from its own values by :meth:`render_digest`).
+            TemplateError: see :meth:`render_template`; a digest notification without
+                its digest values.
         """
         if notification.kind is NotificationKind.TEST:
             return self.render_test()
         if notification.kind is NotificationKind.DIGEST:
-            raise TemplateError("digest", "render a digest with render_digest(Digest)")
+            if notification.digest is None:
+                raise TemplateError("digest", f"notification {notification.id} has no digest")
+            return self.render_digest(notification.digest)
         words = PHRASES[self.language]
         alerts = [alert_view(a, self.language, self.hints) for a in notification.alerts]
         context = {
@@ -150,6 +152,7 @@ def check_templates(languages: Iterable[Language] = ("id", "en")) -> list[str]:
             *(partial(renderer.render, n) for n in samples.notifications()),
             renderer.render_test,
             partial(renderer.render_digest, samples.digest()),
+            partial(renderer.render_digest, samples.digest(unavailable=DIGEST_PARTS)),
         ]
         for job in jobs:
             try:

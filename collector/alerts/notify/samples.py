@@ -83,8 +83,8 @@ def _notification(id_: str, kind: NotificationKind, alerts: tuple[Alert, ...]) -
     )
 
 
-def digest() -> Digest:
-    """A digest with something in every section."""
+def digest(*, unavailable: tuple[str, ...] = ()) -> Digest:
+    """A digest with something in every section (``unavailable``: those sections unread)."""
     return Digest(
         day=date(2026, 12, 3),
         created_at=AT + timedelta(hours=4),
@@ -107,4 +107,5 @@ def digest() -> Digest:
             UnitAttendance("Diskominfo", present=41, late=2, absent=0, leave=1),
             UnitAttendance("Unit kosong", present=0, late=0, absent=0, leave=0),
         ),
+        unavailable=unavailable,
     )

@@ -143,6 +143,8 @@ class DigestSettings(StrictModel):
     enabled: bool = True
     at: time = time(7, 0)
     """Local time (WITA) it goes out."""
+    night_from: time = time(18, 0)
+    """When the night whose open doors it lists begins, the evening before (WITA)."""
     audiences: tuple[Audience, ...] = (Audience.IT, Audience.SECURITY)
 
 
