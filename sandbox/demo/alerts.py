@@ -4,7 +4,8 @@ A private SMTP server (aiosmtpd, the same the tests use) stands in for the offic
 server. ``pelangi-collector alerts run`` runs as its own process with its own MQTT session;
 the demo's door controller reports the main door open, the engine fires ``door_held_open``
 after the (demo-short) hold time, the email arrives and is printed; the door closes and the
-"resolved" email follows without waiting for the grouping interval.
+"resolved" email follows without waiting for the grouping interval. The daily digest is set
+for 00:00 WITA, so the engine sends the IT desk today's as soon as it starts (normally 07:00).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ BODY_LINES: Final = 12
 FIRING: Final = "Pelangi mendeteksi masalah berikut."
 RESOLVED: Final = "Masalah berikut sudah pulih."
 """The first line of a firing and of a resolved email (Bahasa Indonesia, the default)."""
+DIGEST: Final = "Ringkasan harian Pelangi"
+"""The digest's subject begins so."""
 
 
 def start_mail_server(demo: Demo, work: Path) -> Smtp:
@@ -57,6 +60,8 @@ def alerts_extra(smtp: Smtp) -> dict[str, Any]:
             },
             "recipients": {"security": [GUARD_POST], "it": [IT_DESK]},
             "grouping": {"group_wait_s": 1, "group_interval_s": 5},
+            # Due since midnight, so it goes out at once (the default is 07:00).
+            "digest": {"at": "00:00", "audiences": ["it"]},
         },
         "engine": {"engine_id": "alerts-demo", "tick_s": 0.5, "lease_ttl_s": 10},
     }
@@ -90,6 +95,9 @@ def show_alerts(demo: Demo, deployment: Deployment, door_pty: SerialPty, smtp: S
     door_pty.write(f"DOOR {DOOR_ON_WIRE} CLOSED\n".encode())
     _print_mail(_wait_for_mail(smtp, before, RESOLVED))
 
+    step("The daily digest reached the IT desk when the engine started (here due at 00:00 WITA)")
+    _print_mail(_wait_for_subject(smtp, DIGEST))
+
     step("Stopping the alert engine (SIGTERM)")
     say(f"    pelangi-alerts exited with status {engine.stop(timeout=30)}")
 
@@ -105,6 +113,15 @@ def _wait_for_mail(smtp: Smtp, skip: int, intro: str) -> EmailMessage:
         return None
 
     return wait_until(about_the_door, timeout=MAIL_TIMEOUT_S, what=f"an email: {intro}")
+
+
+def _wait_for_subject(smtp: Smtp, start: str) -> EmailMessage:
+    """The first mail whose subject begins with ``start``."""
+
+    def found() -> EmailMessage | None:
+        return next((m for m in smtp.messages() if str(m["Subject"]).startswith(start)), None)
+
+    return wait_until(found, timeout=MAIL_TIMEOUT_S, what=f"an email: {start}")
 
 
 def _text(message: EmailMessage) -> str:
