@@ -3,9 +3,13 @@ missing, only interface readings lacking a port, only a grace without a word a g
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+import pytest
 
 from collector.alerts.observations import GatewaySeen, PortSeen, Source
 from collector.alerts.references import (
@@ -17,6 +21,13 @@ from collector.alerts.references import (
 from collector.alerts.settings import AlertSettings
 from collector.config import CollectorSettings
 from pelangi.configfile import load, parse
+from sandbox.alerts_scenario import GATEWAY, Publisher
+from sandbox.processes import ChildProcess
+from sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from sandbox.alerts_scenario import EngineServers
+    from sandbox.logbook import LogBook
 
 REPO: Final = Path(__file__).resolve().parents[1]
 EXAMPLE: Final = REPO / "config" / "alerts.example.yaml"
@@ -147,3 +158,36 @@ def test_the_grace_may_end_at_a_message() -> None:
     watch = ReferenceWatch(SETTINGS, START)
     (problem,) = watch.observe([port("Gi0/1"), port("Gi0/2")], START + GRACE)
     assert problem.line == "buildings.kantor.gateways[1]: unknown gateway 'gw-2'"
+
+
+@pytest.mark.parametrize("state_settings", ["sqlite"], indirect=True)
+def test_the_engine_logs_a_door_its_gateways_birth_does_not_list(
+    tmp_path: Path, alerts_servers: EngineServers, log_book: LogBook
+) -> None:
+    config = alerts_servers.config(
+        tmp_path / "collector.yaml",
+        alerts={"doors": [{"door": f"{GATEWAY}/pintu-x", "readers": [f"{GATEWAY}/rfid-lobby"]}]},
+    )
+    argv = [sys.executable, "-m", "sandbox.alerts_engine_main", str(config)]
+    engine = ChildProcess(argv, log_path=tmp_path / "alerts.log", name="alerts", cwd=REPO)
+    expected = (
+        "ERROR collector.alerts.references: alerts config: doors[0].door: unknown device "
+        f"'{GATEWAY}/pintu-x' on site {SITE} (gateway {GATEWAY}'s birth lists: pintu-utama, "
+        "rfid-lobby)"
+    )
+    with contextlib.ExitStack() as stack:
+        stack.callback(log_book.add("alerts", engine))
+        stack.enter_context(engine)
+        alerts_servers.wait_subscribed()
+        publisher = Publisher(alerts_servers.mosquitto.port)
+        stack.callback(publisher.close)
+        lacking, listing = ("pintu-utama", "rfid-lobby"), ("pintu-x", "rfid-lobby")
+        # The heartbeat repeats the birth: not said again. Fixed, then broken again: said again.
+        for bdseq, devices in enumerate((lacking, lacking, listing, lacking), start=1):
+            publisher.status(online=True, bdseq=bdseq, devices=devices)
+        wait_until(
+            lambda: engine.log_text().count(expected) == 2,
+            timeout=15,
+            what="the missing door logged for the first birth and the last",
+        )
+        assert "alerts config" not in engine.log_text().replace(expected, "")
