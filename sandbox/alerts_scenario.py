@@ -4,13 +4,15 @@
 ``gw-1`` of ``bukit-pelangi`` (door ``pintu-utama``, switch ``sw-core``) with short
 timings, mails through a given SMTP server and runs on a given state database;
 :class:`Publisher` sends readings and gateway status over MQTT at QoS 1 the way an agent
-does, returning once the broker has each message.
+does, returning once the broker has each message. :class:`EngineServers` holds the
+servers an engine runs against, and writes its configuration for them.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import yaml
@@ -18,12 +20,15 @@ import yaml
 from pelangi.liveness import GatewayStatus
 from pelangi.mqtt import MqttSettings, disconnect_and_stop, make_client
 from pelangi.payloads import DoorReading, Envelope, PortChange, encode
-from pelangi.topics import ReadingTopic, status_topic
+from pelangi.topics import ReadingTopic, reading_filter, status_topic
+from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from collector.state import StateSettings
+    from sandbox.servers import InfluxDB, Mosquitto
+    from sandbox.servers.smtp import Smtp
 
 SITE: Final = "bukit-pelangi"
 GATEWAY: Final = "gw-1"
@@ -32,6 +37,8 @@ SWITCH: Final = "sw-core"
 SECURITY: Final = "pos-satpam@kutaitimurkab.go.id"
 IT: Final = "diskominfo@kutaitimurkab.go.id"
 DAY_NS: Final = 86_400 * 1_000_000_000
+SESSION: Final = "pelangi-alerts-shared"
+"""The MQTT client id of the scenario's engines (``engine.mqtt_session`` ``shared``)."""
 
 
 def engine_config(  # noqa: PLR0913 - one configuration's parts
@@ -47,12 +54,14 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
     security: tuple[str, ...] = (SECURITY,),
     webhook_url: str | None = None,
     digest: dict[str, Any] | None = None,
+    alerts: dict[str, Any] | None = None,
 ) -> Path:
     """Write the scenario's configuration to ``path`` and return it.
 
     ``security``: the security recipients; ``webhook_url``: post there too (None: no webhook);
     ``digest``: the ``notify.digest`` keys (None: no digest, so a test counting alert
-    emails is not handed the morning digest whenever it runs after 07:00 WITA).
+    emails is not handed the morning digest whenever it runs after 07:00 WITA);
+    ``alerts``: more keys of the ``alerts`` section (``doors``, ``switches``...).
     """
     values: dict[str, Any] = {
         "collector_id": "collector-1",
@@ -95,8 +104,40 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
     }
     if webhook_url is not None:
         values["alerts"]["notify"]["webhook"] = {"url": webhook_url, "timeout_s": 5}
+    values["alerts"] |= alerts or {}
     path.write_text(yaml.safe_dump(values, sort_keys=False))
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class EngineServers:
+    """The servers an alert engine of the scenario runs against."""
+
+    mosquitto: Mosquitto
+    smtp: Smtp
+    state: StateSettings
+    influx: InfluxDB
+    influx_db: str
+
+    def config(self, path: Path, **options: Any) -> Path:  # noqa: ANN401 - engine_config's
+        """The scenario's configuration on these servers (``options``: :func:`engine_config`)."""
+        return engine_config(
+            path,
+            mqtt_port=self.mosquitto.port,
+            smtp_port=self.smtp.port,
+            state=self.state,
+            influx_url=self.influx.url,
+            influx_db=self.influx_db,
+            **options,
+        )
+
+    def wait_subscribed(self, timeout: float = 15.0) -> None:
+        """Return once an engine has subscribed to the readings (else raise)."""
+        wait_until(
+            lambda: self.mosquitto.has_subscribed(SESSION, reading_filter()),
+            timeout=timeout,
+            what="the engine has subscribed",
+        )
 
 
 class Publisher:
@@ -171,8 +212,10 @@ __all__ = [
     "GATEWAY",
     "IT",
     "SECURITY",
+    "SESSION",
     "SITE",
     "SWITCH",
+    "EngineServers",
     "Publisher",
     "engine_config",
 ]

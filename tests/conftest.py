@@ -18,6 +18,8 @@
 - ``smtp_server`` (function): a factory of real aiosmtpd servers (plain, STARTTLS, TLS,
   AUTH, refused recipients) on ``smtp_certificate`` (session), recording what they accept.
 - ``webhook_server`` (function): a real HTTP server recording JSON POSTs.
+- ``alerts_servers`` (function): what an alert engine runs against (broker, an SMTP server,
+  InfluxDB, a state database): :class:`sandbox.alerts_scenario.EngineServers`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pytest
 from pydantic import SecretStr
 
 from collector.state import StateDatabase, StateSettings, open_state
+from sandbox.alerts_scenario import EngineServers
 from sandbox.logbook import LogBook
 from sandbox.outboxes import FakeClock, Outboxes
 from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty, Server
@@ -239,3 +242,15 @@ def smtp_server(
 def webhook_server(tmp_path: Path, log_book: LogBook) -> Iterator[Webhook]:
     """A real HTTP server on a free loopback port recording JSON POSTs (answers 200)."""
     yield from served(Webhook(tmp_path / "webhook"), "webhook", log_book)
+
+
+@pytest.fixture
+def alerts_servers(
+    mosquitto: Mosquitto,
+    smtp_server: Callable[..., Smtp],
+    influxdb: InfluxDB,
+    influx_db: str,
+    state_settings: StateSettings,
+) -> EngineServers:
+    """A broker, a plain SMTP server, a database on the session's InfluxDB, a state database."""
+    return EngineServers(mosquitto, smtp_server(), state_settings, influxdb, influx_db)

@@ -1,4 +1,4 @@
-"""Alert settings: defaults, partial rules, overrides, readable errors, reference checks,
+"""Alert settings: defaults, partial rules, overrides, readable errors,
 the shipped example; and the observations made from the wire contract."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collector.alerts.observations import (
     time_of,
 )
 from collector.alerts.rule_settings import DEFAULTS, NoData, RuleName, ThresholdSettings
-from collector.alerts.settings import AlertSettings, Inventory, check_references
+from collector.alerts.settings import AlertSettings
 from collector.config import CollectorSettings
 from pelangi.configfile import load, parse
 from pelangi.errors import ConfigError
@@ -113,21 +113,6 @@ def test_errors_name_the_key(text: str, expected: str) -> None:
 def test_no_data_is_explicit() -> None:
     rule = parse("rules: {port_down: {no_data: resolve, no_data_s: 60}}", AlertSettings)
     assert rule.rules.port_down.no_data is NoData.RESOLVE
-
-
-def test_references_are_checked_against_the_inventory() -> None:
-    settings = load(EXAMPLE, CollectorSettings).alerts
-    inventory = Inventory(
-        devices={
-            ("bukit-pelangi", "gw-kantor-bupati"): frozenset({"pintu-utama", "rfid-lobby"}),
-            ("bukit-pelangi", "gw-diskominfo"): frozenset({"pintu-server", "sw-core"}),
-        },
-        ports={("bukit-pelangi", "gw-diskominfo", "sw-core"): frozenset({"Gi0/1", "Gi0/3"})},
-    )
-    assert check_references(settings, inventory) == [
-        "doors[1].readers[0]: unknown device 'gw-diskominfo/rfid-server'",
-        "switches[0].critical_ports[1]: switch 'gw-diskominfo/sw-core' has no port 'Gi0/2'",
-    ]
 
 
 def test_observations_from_an_envelope() -> None:

@@ -9,8 +9,9 @@ point re-written after a restart has the same series and time, so InfluxDB keeps
 :class:`AnnotationWriter` writes on a thread of its own from a bounded queue: the engine
 hands transitions over and never waits for InfluxDB. A failed write is retried with a
 capped backoff (the points stay queued); when InfluxDB stays away long enough for the
-queue to fill, the oldest points are dropped and counted (the alert state itself is in
-the state database; these are only the annotations). A batch InfluxDB refuses as
+queue to fill, the oldest waiting points are dropped, counted and logged (the alert state
+itself is in the state database; these are only the annotations). The batch being written
+is not among them: it stays the writer's until InfluxDB has answered. A batch InfluxDB refuses as
 malformed is logged and dropped: retrying it would block the rest for ever.
 """
 
@@ -69,12 +70,22 @@ def point_of(transition: Transition) -> Point | None:
 
 
 class AnnotationWriter:
-    """Writes annotations of transitions through ``writer`` (see the module docstring)."""
+    """Writes annotations of transitions through ``writer`` (see the module docstring).
 
-    def __init__(self, writer: InfluxV1Writer) -> None:
-        """Write with ``writer``; nothing is written until :meth:`start`."""
+    The batch being written is taken out of the queue, and put back at its head if the
+    write fails: points queued meanwhile, even into a full queue, push out only points
+    that are waiting, never the batch whose fate is not known yet.
+    """
+
+    def __init__(self, writer: InfluxV1Writer, max_queued: int = MAX_QUEUED) -> None:
+        """Write with ``writer``, keeping at most ``max_queued`` points waiting (+ a batch).
+
+        Nothing is written until :meth:`start`.
+        """
         self._writer = writer
-        self._lines: deque[str] = deque(maxlen=MAX_QUEUED)
+        self._max_queued = max_queued
+        self._lines: deque[str] = deque()
+        self._batch: list[str] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -104,10 +115,8 @@ class AnnotationWriter:
         if not lines:
             return
         with self._lock:
-            overflow = len(self._lines) + len(lines) - MAX_QUEUED
-            if overflow > 0:
-                self.dropped += overflow
             self._lines.extend(lines)
+            self._trim()
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -119,9 +128,34 @@ class AnnotationWriter:
 
     @property
     def pending(self) -> int:
-        """Points waiting to be written."""
+        """Points waiting to be written (the batch being written included)."""
         with self._lock:
-            return len(self._lines)
+            return len(self._lines) + len(self._batch)
+
+    @property
+    def in_flight(self) -> int:
+        """Points of the batch being written now (0: none)."""
+        with self._lock:
+            return len(self._batch)
+
+    def _trim(self) -> None:
+        """Drop the oldest waiting points beyond ``max_queued`` (the lock held)."""
+        excess = len(self._lines) - self._max_queued
+        if excess <= 0:
+            return
+        for _ in range(excess):
+            self._lines.popleft()
+        self.dropped += excess
+        self._trouble.log(
+            logging.WARNING,
+            "alert annotations dropped: %d oldest (%d so far): the queue of %d is full "
+            "while %s is away",
+            excess,
+            self.dropped,
+            self._max_queued,
+            self._writer.target,
+            key="full",
+        )
 
     def _main(self) -> None:
         while True:
@@ -137,24 +171,29 @@ class AnnotationWriter:
 
     def _write_batch(self) -> bool:
         with self._lock:
-            batch = [self._lines[i] for i in range(min(BATCH, len(self._lines)))]
+            self._batch = [self._lines.popleft() for _ in range(min(BATCH, len(self._lines)))]
+            batch = self._batch
         try:
             self._writer.write(batch)
         except PointsRejected as exc:
             # The server's reply says why; a traceback would not.
             log.error("InfluxDB refused %d alert annotations, dropped: %s", len(batch), exc)  # noqa: TRY400
-            self.dropped += len(batch)
+            with self._lock:
+                self.dropped += len(batch)
         except (StorageError, OSError) as exc:
             self._trouble.log(
                 logging.WARNING, "alert annotations wait: %s %s", self._writer.target, exc
             )
+            with self._lock:  # back at the head, in order: the oldest are dropped first
+                self._lines.extendleft(reversed(batch))
+                self._batch = []
+                self._trim()
             return False
         else:
             self.written += len(batch)
             self._backoff.reset()
         with self._lock:
-            for _ in range(min(len(batch), len(self._lines))):
-                self._lines.popleft()
+            self._batch = []
         return True
 
 

@@ -3,8 +3,8 @@
 Loading already refuses a malformed section (an unknown key, an unknown building in an
 override, ``clear_below`` above ``raise_above``). What is left here needs the section as a
 whole, but nothing outside it — no broker, no inventory (which devices exist is only known
-from the gateways' births: :func:`collector.alerts.settings.check_references` checks that
-at run time):
+from the gateways' births: the engine checks that while it runs,
+:mod:`collector.alerts.references`):
 
 - every audience an enabled rule (or the digest) alerts has someone to tell, on every site
   that has its own recipients too;

@@ -46,6 +46,7 @@ from collector.alerts import persisted
 from collector.alerts.engine import Engine
 from collector.alerts.notify.grouping import Grouper
 from collector.alerts.observations import from_envelope, from_status
+from collector.alerts.references import ReferenceWatch, log_problems
 from collector.alerts.silences import silencing
 from collector.alerts.store_errors import LeaseLost
 from collector.errors import CollectorError
@@ -137,6 +138,7 @@ class Runner:
             self.grouper = Grouper.restore(grouping, grouper_state)
             log.info("alert engine restored: %d active alerts", len(snapshot.alerts))
         self._pending = _Pending()
+        self._references = ReferenceWatch(settings, clock())
         self._silences: list[Silence] = []
         self._silences_at = float("-inf")
         self._trouble = ThrottledLog(log, burst=3, interval_s=300.0)
@@ -168,6 +170,7 @@ class Runner:
                 next_tick = time.monotonic() + tick
                 self._moved(self.engine.tick(now), now)
                 self._daily(now)
+                log_problems(self._references.tick(now))
             try:
                 self._commit(now)
             except LeaseLost as exc:
@@ -223,6 +226,7 @@ class Runner:
             return
         for observation in observations:
             self._moved(self.engine.observe(observation, now), now)
+        log_problems(self._references.observe(observations, now))
 
     def _moved(self, transitions: list[Transition], now: datetime) -> None:
         """Record the engine's moves; those people hear of go to the grouper at once.

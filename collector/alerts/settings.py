@@ -14,13 +14,14 @@
 - ``dependencies.settle_s``: how long symptoms stay suppressed after their cause cleared.
 
 Devices are written ``gateway/device``; an entry without ``site`` applies on every site.
-Whether the devices and ports named exist is checked against the known inventory by
-:func:`check_references` (the inventory comes from the gateways' births, so not at load).
+Whether the devices, ports and gateways named exist cannot be known at load: the alert
+engine checks them while it runs, each time a gateway's birth or a switch's interface
+readings tell it something new, and logs each one missing as an error
+(:mod:`collector.alerts.references`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
@@ -42,8 +43,6 @@ from pelangi.payloads import Ident
 from pelangi.topics import IDENT_PATTERN
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from pydantic.fields import FieldInfo
 
 _PART: Final = IDENT_PATTERN.strip("^$")
@@ -303,80 +302,3 @@ def _duplicates(section: str, entries: list[tuple[str | None, str]], what: str) 
             problems.append(f"{section}[{index}].{what}: {entry[1]!r} is listed twice")
         seen.add(entry)
     return problems
-
-
-@dataclass(frozen=True, slots=True)
-class Inventory:
-    """What exists, as the gateways' births and the switches' polls say.
-
-    Attributes:
-        devices: per (site, gateway), its device ids.
-        ports: per (site, gateway, switch), its port names; a switch left out is not checked.
-    """
-
-    devices: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    ports: Mapping[tuple[str, str, str], frozenset[str]] = field(default_factory=dict)
-
-    def has_device(self, site: str | None, ref: str) -> bool:
-        """Whether ``gateway/device`` exists on ``site`` (None: on some site)."""
-        gateway, device = _split(ref)
-        return any(
-            device in devices
-            for (on_site, on_gateway), devices in self.devices.items()
-            if on_gateway == gateway and site in {None, on_site}
-        )
-
-
-def check_references(settings: AlertSettings, inventory: Inventory) -> list[str]:
-    """Problems with devices and ports the settings name, one line each naming the key."""
-    return [
-        *_door_problems(settings, inventory),
-        *_switch_problems(settings, inventory),
-        *_gateway_problems(settings, inventory),
-    ]
-
-
-def _unknown_device(inventory: Inventory, key: str, site: str | None, ref: str) -> list[str]:
-    if inventory.has_device(site, ref):
-        return []
-    where = f" on site {site}" if site else ""
-    return [f"{key}: unknown device {ref!r}{where}"]
-
-
-def _door_problems(settings: AlertSettings, inventory: Inventory) -> list[str]:
-    problems = []
-    for index, guard in enumerate(settings.doors):
-        problems += _unknown_device(inventory, f"doors[{index}].door", guard.site, guard.door)
-        for number, reader in enumerate(guard.readers):
-            key = f"doors[{index}].readers[{number}]"
-            problems += _unknown_device(inventory, key, guard.site, reader)
-    return problems
-
-
-def _switch_problems(settings: AlertSettings, inventory: Inventory) -> list[str]:
-    problems = []
-    for index, entry in enumerate(settings.switches):
-        key = f"switches[{index}]"
-        problems += _unknown_device(inventory, f"{key}.switch", entry.site, entry.switch)
-        gateway, switch = _split(entry.switch)
-        known = [
-            ports
-            for (site, on_gateway, on_switch), ports in inventory.ports.items()
-            if (on_gateway, on_switch) == (gateway, switch) and entry.site in {None, site}
-        ]
-        problems += [
-            f"{key}.critical_ports[{number}]: switch {entry.switch!r} has no port {port!r}"
-            for number, port in enumerate(entry.critical_ports)
-            if known and not any(port in ports for ports in known)
-        ]
-    return problems
-
-
-def _gateway_problems(settings: AlertSettings, inventory: Inventory) -> list[str]:
-    gateways = {gateway for _, gateway in inventory.devices}
-    return [
-        f"buildings.{name}.gateways[{index}]: unknown gateway {gateway!r}"
-        for name, building in settings.buildings.items()
-        for index, gateway in enumerate(building.gateways)
-        if gateway not in gateways
-    ]
