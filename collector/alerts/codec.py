@@ -6,8 +6,9 @@ Used for the webhook's body, the grouping state and the store's outbox payloads.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from collector.alerts.model import (
     Alert,
@@ -19,6 +20,11 @@ from collector.alerts.model import (
     Severity,
 )
 from collector.alerts.notify.digest import Digest, DoorOpenOvernight, GatewayOffline, UnitAttendance
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T", GatewayOffline, DoorOpenOvernight, UnitAttendance)
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -119,37 +125,39 @@ def notification_from_json(data: dict[str, Any]) -> Notification:
     )
 
 
+_FLAT_PARTS: Final = {
+    "gateways_offline": GatewayOffline,
+    "doors_open_overnight": DoorOpenOvernight,
+    "attendance": UnitAttendance,
+}
+"""The digest's lists of flat values: fields of str, int and (optional) datetime only."""
+
+
+def _flat_to_json(value: GatewayOffline | DoorOpenOvernight | UnitAttendance) -> dict[str, Any]:
+    return {
+        f.name: _time(v) if isinstance(v := getattr(value, f.name), datetime) else v
+        for f in fields(value)
+    }
+
+
+def _flat_from_json(cls: type[T], data: dict[str, Any]) -> T:
+    # The annotations are strings (postponed evaluation): the four kinds the parts use.
+    convert: dict[str, Callable[[Any], Any]] = {
+        "str": str,
+        "int": int,
+        "datetime": lambda text: _required_time(text, f"{cls.__name__} time"),
+        "datetime | None": _parse_time,
+    }
+    return cls(**{f.name: convert[str(f.type)](data[f.name]) for f in fields(cls)})
+
+
 def digest_to_json(digest: Digest) -> dict[str, Any]:
     """A digest's values (its open alerts included) as JSON-ready values."""
     return {
         "day": digest.day.isoformat(),
         "created_at": _time(digest.created_at),
         "open_alerts": [alert_to_json(a) for a in digest.open_alerts],
-        "gateways_offline": [
-            {"site": g.site, "gateway": g.gateway, "since": _time(g.since), "building": g.building}
-            for g in digest.gateways_offline
-        ],
-        "doors_open_overnight": [
-            {
-                "site": d.site,
-                "gateway": d.gateway,
-                "door": d.door,
-                "opened_at": _time(d.opened_at),
-                "closed_at": _time(d.closed_at),
-                "building": d.building,
-            }
-            for d in digest.doors_open_overnight
-        ],
-        "attendance": [
-            {
-                "unit": u.unit,
-                "present": u.present,
-                "late": u.late,
-                "absent": u.absent,
-                "leave": u.leave,
-            }
-            for u in digest.attendance
-        ],
+        **{name: [_flat_to_json(v) for v in getattr(digest, name)] for name in _FLAT_PARTS},
         "unavailable": list(digest.unavailable),
     }
 
@@ -160,39 +168,14 @@ def digest_from_json(data: dict[str, Any]) -> Digest:
     Raises:
         KeyError, ValueError, TypeError: ``data`` was not made by :func:`digest_to_json`.
     """
+    parts = {
+        name: tuple(_flat_from_json(cls, item) for item in data[name])
+        for name, cls in _FLAT_PARTS.items()
+    }
     return Digest(
         day=date.fromisoformat(data["day"]),
         created_at=_required_time(data["created_at"], "a digest's created_at"),
         open_alerts=tuple(alert_from_json(a) for a in data["open_alerts"]),
-        gateways_offline=tuple(
-            GatewayOffline(
-                site=str(g["site"]),
-                gateway=str(g["gateway"]),
-                since=_required_time(g["since"], "an offline gateway's since"),
-                building=str(g["building"]),
-            )
-            for g in data["gateways_offline"]
-        ),
-        doors_open_overnight=tuple(
-            DoorOpenOvernight(
-                site=str(d["site"]),
-                gateway=str(d["gateway"]),
-                door=str(d["door"]),
-                opened_at=_required_time(d["opened_at"], "a door's opened_at"),
-                closed_at=_parse_time(d["closed_at"]),
-                building=str(d["building"]),
-            )
-            for d in data["doors_open_overnight"]
-        ),
-        attendance=tuple(
-            UnitAttendance(
-                unit=str(u["unit"]),
-                present=int(u["present"]),
-                late=int(u["late"]),
-                absent=int(u["absent"]),
-                leave=int(u["leave"]),
-            )
-            for u in data["attendance"]
-        ),
         unavailable=tuple(str(part) for part in data.get("unavailable", ())),
+        **parts,  # type: ignore[arg-type]
     )
