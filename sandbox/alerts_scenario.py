@@ -4,7 +4,8 @@
 ``gw-1`` of ``bukit-pelangi`` (door ``pintu-utama``, switch ``sw-core``) with short
 timings, mails through a given SMTP server and runs on a given state database;
 :class:`Publisher` sends readings and gateway status over MQTT at QoS 1 the way an agent
-does, returning once the broker has each message.
+does, returning once the broker has each message (on that site by default; the benchmark
+names other sites, gateways and devices).
 """
 
 from __future__ import annotations
@@ -118,37 +119,78 @@ class Publisher:
         readings: list[Any],
         *,
         historical: bool = False,
+        site: str = SITE,
+        gateway: str = GATEWAY,
     ) -> None:
         """One envelope of ``readings`` (dicts without ``seq``) from ``device``."""
         envelope = Envelope.model_validate(
             {
                 "v": 1,
-                "site": SITE,
-                "gateway": GATEWAY,
+                "site": site,
+                "gateway": gateway,
                 "device": device,
                 "historical": historical,
                 "readings": [{"seq": next(self._seq)} | r for r in readings],
             }
         )
-        self._send(str(ReadingTopic(SITE, GATEWAY, device)), encode(envelope))
+        self._send(str(ReadingTopic(site, gateway, device)), encode(envelope))
 
-    def door(self, state: str, *, ts: int | None = None, historical: bool = False) -> None:
-        """The door changed to ``state`` (at ``ts`` ns, default now)."""
-        reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=True)
-        self.reading(DOOR, [reading.model_dump(exclude={"seq"})], historical=historical)
+    def door(  # noqa: PLR0913 - one reading's parts, all but the state with defaults
+        self,
+        state: str,
+        *,
+        ts: int | None = None,
+        historical: bool = False,
+        change: bool = True,
+        site: str = SITE,
+        gateway: str = GATEWAY,
+        device: str = DOOR,
+    ) -> None:
+        """The door is ``state`` (at ``ts`` ns, default now): a change, or a re-statement."""
+        reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=change)
+        self.reading(
+            device,
+            [reading.model_dump(exclude={"seq"})],
+            historical=historical,
+            site=site,
+            gateway=gateway,
+        )
 
-    def port_down(self, port: str, *, ts: int | None = None, historical: bool = False) -> None:
+    def port_down(  # noqa: PLR0913 - one reading's parts, all but the port with defaults
+        self,
+        port: str,
+        *,
+        ts: int | None = None,
+        historical: bool = False,
+        site: str = SITE,
+        gateway: str = GATEWAY,
+        device: str = SWITCH,
+    ) -> None:
         """Port ``port`` of the switch went down."""
         change = PortChange(
             seq=1, ts=ts or time.time_ns(), if_index=1, port=port, previous="up", current="down"
         )
-        self.reading(SWITCH, [change.model_dump(exclude={"seq"})], historical=historical)
+        self.reading(
+            device,
+            [change.model_dump(exclude={"seq"})],
+            historical=historical,
+            site=site,
+            gateway=gateway,
+        )
 
-    def status(self, *, online: bool, bdseq: int = 1, devices: tuple[str, ...] = ()) -> None:
+    def status(
+        self,
+        *,
+        online: bool,
+        bdseq: int = 1,
+        devices: tuple[str, ...] = (),
+        site: str = SITE,
+        gateway: str = GATEWAY,
+    ) -> None:
         """The gateway's birth (``online``) or its Will, retained as an agent sends them."""
         status = GatewayStatus(
-            site=SITE,
-            gateway=GATEWAY,
+            site=site,
+            gateway=gateway,
             online=online,
             bdseq=bdseq,
             ts=time.time_ns(),
@@ -157,7 +199,7 @@ class Publisher:
         )
         payload = status.model_dump_json(exclude_none=True).encode()
         self._client.publish(
-            status_topic(SITE, GATEWAY), payload, qos=1, retain=True
+            status_topic(site, gateway), payload, qos=1, retain=True
         ).wait_for_publish(10.0)
 
 
