@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sandbox.bench import __main__ as bench_main
-from sandbox.bench import attendance, collector, snmp
+from sandbox.bench import alerts, attendance, collector, snmp
 from sandbox.bench.machine import Machine, describe_machine
 from sandbox.bench.report import (
     BenchResult,
@@ -223,3 +223,19 @@ def test_attendance_benchmark_computes_stores_and_exports_every_day(tmp_path: Pa
     assert set(done["job_phases"]) == {key for _, key in attendance.JOB_PHASES}
     # The 10 s target is about 3,000 employees: not judged at this size.
     assert [check.passed is None for check in result.checks] == [False, False, True, True]
+
+
+@pytest.mark.servers
+def test_alerts_benchmark_mails_every_alert_once_and_measures_the_engine(tmp_path: Path) -> None:
+    sizes = alerts.Sizes(load_s=3.0, speedup=10.0, threshold=4, held=2, idle_s=1.0)
+    result = alerts.run(tmp_path / "work", sizes=sizes)
+    _assert_reported(result, tmp_path)
+    latency = result.figures["latency_s"]
+    assert [len(latency[kind]["values"]) for kind in ("threshold", "held")] == [4, 2]
+    assert all(value > 0 for kind in latency for value in latency[kind]["values"])
+    assert result.figures["missing"] == []
+    assert result.figures["duplicates"] == []
+    assert result.figures["other_emails"] == 0
+    assert result.figures["load"]["messages"] > 0
+    assert result.figures["pilot"]["rss_peak_bytes"] > 0
+    assert [check.passed is not None for check in result.checks] == [True, True, True]

@@ -3,7 +3,8 @@
 1. Mosquitto (reference settings), the aiosmtpd server and an SQLite state database; the
    engine as ``pelangi-collector alerts run`` on :func:`.config.write_config`, waited for
    until its session has subscribed.
-2. The pilot load (:mod:`.pilot`) alone for ``load_s``: the engine's CPU and RSS.
+2. The engine idle for ``idle_s`` (its ticks alone), then the pilot load (:mod:`.pilot`)
+   alone for ``load_s``: the engine's CPU and RSS over each.
 3. With the load still running, the alarms (:mod:`.alarms`), then their emails waited for.
 """
 
@@ -49,6 +50,8 @@ class Sizes:
     """Alerts of kind (a): a critical port down."""
     held: int
     """Alerts of kind (b): a door held open past its hold time."""
+    idle_s: float = 10.0
+    """How long the engine's CPU is measured with no load (its ticks and lease alone)."""
     spacing_s: float = 0.4
     """Between two alarms (both kinds interleaved)."""
     held_for_s: float = 3.0
@@ -56,7 +59,7 @@ class Sizes:
 
 
 FULL: Final = Sizes(load_s=60.0, speedup=10.0, threshold=100, held=50)
-QUICK: Final = Sizes(load_s=15.0, speedup=10.0, threshold=20, held=10)
+QUICK: Final = Sizes(load_s=15.0, speedup=10.0, threshold=20, held=10, idle_s=5.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ class Measured:
 
     sizes: Sizes
     startup_s: float
+    idle: Footprint
     pilot: Footprint
     alarms_phase: Footprint
     alarms: list[Alarm]
@@ -146,6 +150,9 @@ def measure(workdir: Path, sizes: Sizes) -> Measured:
 
             wait_until(subscribed, timeout=START_TIMEOUT_S, what="the engine has subscribed")
             startup_s = time.monotonic() - started
+            sampler = _Sampler(engine.pid)
+            threading.Event().wait(sizes.idle_s)  # the measuring window itself
+            idle = sampler.finish()
             load = PilotLoad(broker.port, sizes.speedup)
             load.start()
             try:
@@ -167,6 +174,7 @@ def measure(workdir: Path, sizes: Sizes) -> Measured:
     return Measured(
         sizes=sizes,
         startup_s=startup_s,
+        idle=idle,
         pilot=pilot,
         alarms_phase=alarms_phase,
         alarms=alarms,
