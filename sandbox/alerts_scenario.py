@@ -4,14 +4,15 @@
 ``gw-1`` of ``bukit-pelangi`` (door ``pintu-utama``, switch ``sw-core``) with short
 timings, mails through a given SMTP server and runs on a given state database;
 :class:`Publisher` sends readings and gateway status over MQTT at QoS 1 the way an agent
-does, returning once the broker has each message (on that site by default; the benchmark
-names other sites, gateways and devices).
+does, returning once the broker has each message (from that gateway unless a
+:class:`Place` says otherwise: the benchmark's other sites and devices).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import yaml
@@ -33,6 +34,30 @@ SWITCH: Final = "sw-core"
 SECURITY: Final = "pos-satpam@kutaitimurkab.go.id"
 IT: Final = "diskominfo@kutaitimurkab.go.id"
 DAY_NS: Final = 86_400 * 1_000_000_000
+
+
+def plain_smtp(port: int) -> dict[str, Any]:
+    """The ``alerts.notify.smtp`` section for the test SMTP server on ``port`` (plain, no login)."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
+        "timeout_s": 5,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a reading comes from: a device of the scenario's gateway unless told otherwise."""
+
+    device: str
+    site: str = SITE
+    gateway: str = GATEWAY
+
+
+AT_DOOR: Final = Place(DOOR)
+AT_SWITCH: Final = Place(SWITCH)
 
 
 def engine_config(  # noqa: PLR0913 - one configuration's parts
@@ -68,13 +93,7 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
             },
             "dependencies": {"settle_s": 5},
             "notify": {
-                "smtp": {
-                    "host": "127.0.0.1",
-                    "port": smtp_port,
-                    "security": "none",
-                    "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
-                    "timeout_s": 5,
-                },
+                "smtp": plain_smtp(smtp_port),
                 "recipients": {"security": list(security), "it": [IT]},
                 "grouping": {
                     "group_wait_s": group_wait_s,
@@ -135,47 +154,40 @@ class Publisher:
         )
         self._send(str(ReadingTopic(site, gateway, device)), encode(envelope))
 
-    def door(  # noqa: PLR0913 - one reading's parts, all but the state with defaults
+    def door(
         self,
         state: str,
         *,
+        change: bool = True,
         ts: int | None = None,
         historical: bool = False,
-        change: bool = True,
-        site: str = SITE,
-        gateway: str = GATEWAY,
-        device: str = DOOR,
+        where: Place = AT_DOOR,
     ) -> None:
         """The door is ``state`` (at ``ts`` ns, default now): a change, or a re-statement."""
         reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=change)
-        self.reading(
-            device,
-            [reading.model_dump(exclude={"seq"})],
-            historical=historical,
-            site=site,
-            gateway=gateway,
-        )
+        self._one(where, reading, historical=historical)
 
-    def port_down(  # noqa: PLR0913 - one reading's parts, all but the port with defaults
+    def port_down(
         self,
         port: str,
         *,
         ts: int | None = None,
         historical: bool = False,
-        site: str = SITE,
-        gateway: str = GATEWAY,
-        device: str = SWITCH,
+        where: Place = AT_SWITCH,
     ) -> None:
         """Port ``port`` of the switch went down."""
         change = PortChange(
             seq=1, ts=ts or time.time_ns(), if_index=1, port=port, previous="up", current="down"
         )
+        self._one(where, change, historical=historical)
+
+    def _one(self, place: Place, reading: DoorReading | PortChange, *, historical: bool) -> None:
         self.reading(
-            device,
-            [change.model_dump(exclude={"seq"})],
+            place.device,
+            [reading.model_dump(exclude={"seq"})],
             historical=historical,
-            site=site,
-            gateway=gateway,
+            site=place.site,
+            gateway=place.gateway,
         )
 
     def status(
@@ -204,6 +216,8 @@ class Publisher:
 
 
 __all__ = [
+    "AT_DOOR",
+    "AT_SWITCH",
     "DAY_NS",
     "DOOR",
     "GATEWAY",
@@ -211,6 +225,8 @@ __all__ = [
     "SECURITY",
     "SITE",
     "SWITCH",
+    "Place",
     "Publisher",
     "engine_config",
+    "plain_smtp",
 ]

@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from sandbox.alerts_scenario import Publisher
-from sandbox.bench.alerts.config import (
-    ALARM_GATEWAY,
-    ALARM_PORT,
-    ALARM_SWITCH,
-    HELD_DOOR,
-    HELD_GATEWAY,
-    alarm_site,
-    held_site,
-)
+from sandbox.bench.alerts.config import ALARM_PORT, alarm_place, held_place
 from sandbox.bench.alerts.mail import received
 from sandbox.waiting import wait_until
 
@@ -64,15 +56,13 @@ def publish_alarms(
             pause.wait(max(0.0, started + slot * spacing_s - time.monotonic()))
             at = time.time_ns()
             if kind == "threshold":
-                site = alarm_site(number)
-                publisher.port_down(
-                    ALARM_PORT, ts=at, site=site, gateway=ALARM_GATEWAY, device=ALARM_SWITCH
-                )
-                alarms.append(Alarm(kind, site, at, at))
+                place = alarm_place(number)
+                publisher.port_down(ALARM_PORT, ts=at, where=place)
+                alarms.append(Alarm(kind, place.site, at, at))
             else:
-                site = held_site(number)
-                publisher.door("open", ts=at, site=site, gateway=HELD_GATEWAY, device=HELD_DOOR)
-                alarms.append(Alarm(kind, site, at, at + int(held_for_s * 1e9)))
+                place = held_place(number)
+                publisher.door("open", ts=at, where=place)
+                alarms.append(Alarm(kind, place.site, at, at + int(held_for_s * 1e9)))
     finally:
         publisher.close()
     return alarms

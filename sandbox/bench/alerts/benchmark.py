@@ -4,8 +4,9 @@
    engine as ``pelangi-collector alerts run`` on :func:`.config.write_config`, waited for
    until its session has subscribed.
 2. The engine idle for ``idle_s`` (its ticks alone), then the pilot load (:mod:`.pilot`)
-   alone for ``load_s``: the engine's CPU and RSS over each.
-3. With the load still running, the alarms (:mod:`.alarms`), then their emails waited for.
+   at ``speedup`` x its rate alone for ``load_s``: the engine's CPU and RSS over each.
+3. With the pilot load at its real rate, the alarms (:mod:`.alarms`), then their emails
+   waited for.
 """
 
 from __future__ import annotations
@@ -40,22 +41,25 @@ START_TIMEOUT_S: Final = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    """How big a run is."""
+    """How big a run is.
+
+    Attributes:
+        load_s: how long the pilot load runs alone while CPU and RSS are measured.
+        speedup: the pilot load's rate, as a multiple of the real pilot's.
+        threshold: alerts of kind (a), a critical port down.
+        held: alerts of kind (b), a door held open past its hold time.
+        idle_s: how long the engine is measured with no load (its ticks and lease alone).
+        spacing_s: between two alarms (the two kinds interleaved).
+        held_for_s: the hold time of the held-open doors.
+    """
 
     load_s: float
-    """How long the pilot load runs alone while CPU and RSS are measured."""
     speedup: float
-    """The pilot load's rate, as a multiple of the real pilot's."""
     threshold: int
-    """Alerts of kind (a): a critical port down."""
     held: int
-    """Alerts of kind (b): a door held open past its hold time."""
     idle_s: float = 10.0
-    """How long the engine's CPU is measured with no load (its ticks and lease alone)."""
     spacing_s: float = 0.4
-    """Between two alarms (both kinds interleaved)."""
     held_for_s: float = 3.0
-    """The hold time of the held-open doors."""
 
 
 FULL: Final = Sizes(load_s=60.0, speedup=10.0, threshold=100, held=50)
@@ -79,6 +83,20 @@ class Footprint:
         return 100 * self.cpu_s / self.window_s if self.window_s > 0 else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class LoadStats:
+    """What the pilot load published, and the most it fell behind its schedule."""
+
+    messages: int
+    readings: int
+    late_s: float
+
+    @classmethod
+    def of(cls, load: PilotLoad) -> LoadStats:
+        """The figures of ``load``, once it has stopped."""
+        return cls(load.messages, load.readings, load.late_s)
+
+
 @dataclass
 class Measured:
     """Everything one run saw."""
@@ -90,9 +108,8 @@ class Measured:
     alarms_phase: Footprint
     alarms: list[Alarm]
     outcome: Outcome
-    load_messages: int
-    load_readings: int
-    load_late_s: float
+    loads: tuple[LoadStats, LoadStats]
+    """The pilot load at ``speedup`` (CPU window), then at the real rate (the alarms)."""
     problems: list[str]
 
 
@@ -125,6 +142,12 @@ class _Sampler:
         )
 
 
+def _window(pid: int, seconds: float) -> Footprint:
+    sampler = _Sampler(pid)
+    threading.Event().wait(seconds)  # the measuring window itself, not a synchronisation
+    return sampler.finish()
+
+
 def _engine(config: Path, workdir: Path) -> ChildProcess:
     argv = [str(venv_program("pelangi-collector")), "alerts", "run", "--config", str(config)]
     return ChildProcess(argv, log_path=workdir / "engine.log", name="pelangi-collector alerts run")
@@ -150,15 +173,19 @@ def measure(workdir: Path, sizes: Sizes) -> Measured:
 
             wait_until(subscribed, timeout=START_TIMEOUT_S, what="the engine has subscribed")
             startup_s = time.monotonic() - started
-            sampler = _Sampler(engine.pid)
-            threading.Event().wait(sizes.idle_s)  # the measuring window itself
-            idle = sampler.finish()
-            load = PilotLoad(broker.port, sizes.speedup)
-            load.start()
+            idle = _window(engine.pid, sizes.idle_s)
+            fast = PilotLoad(broker.port, sizes.speedup)
+            fast.start()
             try:
-                sampler = _Sampler(engine.pid)
-                threading.Event().wait(sizes.load_s)  # the measuring window itself
-                pilot = sampler.finish()
+                pilot = _window(engine.pid, sizes.load_s)
+            finally:
+                fast.stop()
+            # The latencies at the real rate: every message also advances the engine's
+            # timers (not only its tick), so a faster load would shorten (b) below what the
+            # pilot would see.
+            real = PilotLoad(broker.port, 1.0)
+            real.start()
+            try:
                 sampler = _Sampler(engine.pid)
                 order = plan(sizes.threshold, sizes.held)
                 alarms = publish_alarms(
@@ -167,32 +194,19 @@ def measure(workdir: Path, sizes: Sizes) -> Measured:
                 outcome = wait_for_mail(smtp, alarms, LOST_AFTER_S)
                 alarms_phase = sampler.finish()
             finally:
-                load.stop()
-            problems = [] if load.error is None else [f"the pilot load failed: {load.error}"]
+                real.stop()
+            problems = [f"the pilot load failed: {x.error}" for x in (fast, real) if x.error]
             if not engine.running:
                 problems.append(f"the engine {engine.describe_exit()} during the run")
-    return Measured(
-        sizes=sizes,
-        startup_s=startup_s,
-        idle=idle,
-        pilot=pilot,
-        alarms_phase=alarms_phase,
-        alarms=alarms,
-        outcome=outcome,
-        load_messages=load.messages,
-        load_readings=load.readings,
-        load_late_s=load.late_s,
-        problems=problems,
-    )
+    loads = (LoadStats.of(fast), LoadStats.of(real))
+    return Measured(sizes, startup_s, idle, pilot, alarms_phase, alarms, outcome, loads, problems)
 
 
 def run(workdir: Path, *, quick: bool = False, sizes: Sizes | None = None) -> BenchResult:
-    """Run the alert benchmark in ``workdir`` (the servers' folders go there).
+    """Measure the engine in ``workdir``, an empty folder the caller removes afterwards.
 
-    Args:
-        workdir: an empty folder; removed by the caller.
-        quick: use :data:`QUICK` sizes (ignored when ``sizes`` is given).
-        sizes: explicit sizes (the smoke test uses tiny ones).
+    ``quick`` picks :data:`QUICK` over :data:`FULL`; ``sizes``, when given, wins over both
+    (the smoke test's tiny run).
     """
     sizes = sizes or (QUICK if quick else FULL)
     measured = measure(workdir, sizes)

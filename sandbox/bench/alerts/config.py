@@ -5,10 +5,10 @@ Three kinds of places, each named so an email tells which alert it reports:
 - the pilot (:data:`PILOT_SITE`): the load whose CPU and RSS are measured; nothing there
   should alert (its doors close well within the hold time, its switches have no critical
   port);
-- ``alarm-NNN`` sites (:func:`alarm_site`): one switch each whose critical port goes down,
+- ``alarm-NNN`` sites (:func:`alarm_place`): one switch each whose critical port goes down,
   for the threshold latency (a). ``port_down`` is critical by default; its ``for_s`` (30 s
   by default, a confirmation delay) is set to 0 so the alert fires on the reading itself;
-- ``held-NNN`` sites (:func:`held_site`): one door each, held open past the hold time, for
+- ``held-NNN`` sites (:func:`held_place`): one door each, held open past the hold time, for
   the timer latency (b); the ``held`` building's override makes ``door_held_open`` short
   and critical (by default it is a warning, which waits ``group_wait_s``).
 
@@ -22,31 +22,31 @@ from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
+from sandbox.alerts_scenario import IT, SECURITY, SITE, Place, plain_smtp
+
 if TYPE_CHECKING:
     from pathlib import Path
 
 ENGINE_ID: Final = "alerts-bench"
 CLIENT_ID: Final = f"pelangi-alerts-{ENGINE_ID}"
 """The engine's MQTT client id (``pelangi-alerts-<mqtt_session>``, the session its id)."""
-PILOT_SITE: Final = "bukit-pelangi"
-ALARM_GATEWAY: Final = "gw-alarm"
-ALARM_SWITCH: Final = "sw-alarm"
+PILOT_SITE: Final = SITE
+
+
+def alarm_place(number: int) -> Place:
+    """The switch of threshold alarm ``number``, on site ``alarm-NNN`` (zero-padded)."""
+    return Place("sw-alarm", f"alarm-{number:03d}", "gw-alarm")
+
+
+def held_place(number: int) -> Place:
+    """The door of held-open alarm ``number`` (site ``held-NNN``)."""
+    return Place("pintu-held", f"held-{number:03d}", "gw-held")
+
+
 ALARM_PORT: Final = "uplink"
-HELD_GATEWAY: Final = "gw-held"
-HELD_DOOR: Final = "pintu-held"
+"""The critical port of every alarm switch."""
 HELD_BUILDING: Final = "held"
-SECURITY: Final = "pos-satpam@kutaitimurkab.go.id"
-IT: Final = "diskominfo@kutaitimurkab.go.id"
-
-
-def alarm_site(number: int) -> str:
-    """The site of threshold alarm ``number`` (zero-padded: no site id contains another)."""
-    return f"alarm-{number:03d}"
-
-
-def held_site(number: int) -> str:
-    """The site of held-open alarm ``number``."""
-    return f"held-{number:03d}"
+"""The building of every held-open door: its override shortens the hold time."""
 
 
 def write_config(
@@ -58,6 +58,7 @@ def write_config(
     ``critical_skip_wait`` on), the lease. InfluxDB annotations are off (the engine's
     only InfluxDB work; not part of what is timed).
     """
+    alarm, held = alarm_place(0), held_place(0)  # every number: the same gateway and device
     values: dict[str, Any] = {
         "collector_id": "collector-bench",
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port},
@@ -71,7 +72,7 @@ def write_config(
                 "card_inactive": {"enabled": False},
                 "door_after_hours": {"enabled": False},
             },
-            "buildings": {HELD_BUILDING: {"gateways": [HELD_GATEWAY]}},
+            "buildings": {HELD_BUILDING: {"gateways": [held.gateway]}},
             "overrides": [
                 {
                     "building": HELD_BUILDING,
@@ -79,15 +80,10 @@ def write_config(
                 }
             ],
             "switches": [
-                {"switch": f"{ALARM_GATEWAY}/{ALARM_SWITCH}", "critical_ports": [ALARM_PORT]}
+                {"switch": f"{alarm.gateway}/{alarm.device}", "critical_ports": [ALARM_PORT]}
             ],
             "notify": {
-                "smtp": {
-                    "host": "127.0.0.1",
-                    "port": smtp_port,
-                    "security": "none",
-                    "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
-                },
+                "smtp": plain_smtp(smtp_port),
                 "recipients": {"security": [SECURITY], "it": [IT]},
             },
             "engine": {"engine_id": ENGINE_ID, "write_to_influxdb": False},

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from sandbox.alerts_scenario import Publisher
+from sandbox.alerts_scenario import Place, Publisher
 from sandbox.bench.alerts.config import PILOT_SITE
 from sandbox.load import card_message
 
@@ -184,9 +184,8 @@ class PilotLoad:
         if state is not None:
             self._doors[g, d] = state
         current = self._doors.get((g, d), "closed")
-        self._publisher.door(
-            current, ts=ts, change=change, site=PILOT_SITE, gateway=gateway(g), device=door(d)
-        )
+        where = Place(door(d), PILOT_SITE, gateway(g))
+        self._publisher.door(current, ts=ts, change=change, where=where)
         return 1
 
 
