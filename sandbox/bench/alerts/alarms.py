@@ -1,5 +1,9 @@
 """The measured alerts: published on a schedule, then matched with the emails they caused.
 
+Each kind has its own phase. (b)'s alarms go out at random gaps of 1-2 s: every message
+the engine takes also advances its timers, so at a fixed pace the next alarm would fire
+the previous one's expired hold at a fixed delay, and (b) would measure the schedule.
+
 (a) threshold: ``alarm-NNN``'s critical port goes down; due when the reading is published.
 (b) held open: ``held-NNN``'s door opens; due when its hold time has passed since then.
 Both start from :func:`time.time_ns` read just before the publish, which is also the
@@ -8,6 +12,7 @@ reading's own ``ts``; the end is the SMTP server's receive stamp (:mod:`.mail`).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,24 +41,26 @@ class Alarm:
     due_ns: int
 
 
-def plan(threshold: int, held: int) -> list[tuple[Kind, int]]:
-    """The order alarms go out in: the two kinds interleaved evenly over the run."""
-    slots = [(n / threshold, "threshold", n) for n in range(threshold)]
-    slots += [(n / held, "held", n) for n in range(held)]
-    return [(kind, number) for _, kind, number in sorted(slots)]  # type: ignore[misc]
+def offsets(count: int, *, gap_s: tuple[float, float], seed: int = 1) -> list[float]:
+    """When each of ``count`` alarms goes out (s from the first), gaps uniform in ``gap_s``."""
+    rng = random.Random(seed)  # noqa: S311 - a schedule, not secrets
+    at = [0.0]
+    while len(at) < count:
+        at.append(at[-1] + rng.uniform(*gap_s))
+    return at[:count]
 
 
 def publish_alarms(
-    mqtt_port: int, order: list[tuple[Kind, int]], *, spacing_s: float, held_for_s: float
+    mqtt_port: int, kind: Kind, schedule_s: list[float], *, held_for_s: float
 ) -> list[Alarm]:
-    """Publish ``order``, one every ``spacing_s`` (a timed schedule); what was published."""
+    """Publish one alarm of ``kind`` at each offset of ``schedule_s``; what was published."""
     publisher = Publisher(mqtt_port)
     pause = threading.Event()
     alarms = []
     started = time.monotonic()
     try:
-        for slot, (kind, number) in enumerate(order):
-            pause.wait(max(0.0, started + slot * spacing_s - time.monotonic()))
+        for number, offset in enumerate(schedule_s):
+            pause.wait(max(0.0, started + offset - time.monotonic()))  # a timed schedule
             at = time.time_ns()
             if kind == "threshold":
                 place = alarm_place(number)

@@ -5,8 +5,8 @@
    until its session has subscribed.
 2. The engine idle for ``idle_s`` (its ticks alone), then the pilot load (:mod:`.pilot`)
    at ``speedup`` x its rate alone for ``load_s``: the engine's CPU and RSS over each.
-3. With the pilot load at its real rate, the alarms (:mod:`.alarms`), then their emails
-   waited for.
+3. With the pilot load at its real rate, the threshold alarms, then the held-open ones
+   (:mod:`.alarms`), then their emails waited for.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from pelangi.topics import reading_filter
 from sandbox.bench.alerts import report
-from sandbox.bench.alerts.alarms import plan, publish_alarms, wait_for_mail
+from sandbox.bench.alerts.alarms import offsets, publish_alarms, wait_for_mail
 from sandbox.bench.alerts.config import CLIENT_ID, write_config
 from sandbox.bench.alerts.pilot import PilotLoad
 from sandbox.bench.procfs import cpu_seconds, status_kib
@@ -37,6 +37,8 @@ NAME: Final = "alerts"
 LOST_AFTER_S: Final = 60.0
 """An email not accepted this long after its alert was due counts as lost."""
 START_TIMEOUT_S: Final = 60.0
+HELD_GAP_S: Final = (1.0, 2.0)
+"""Between two held-open alarms, drawn at random (see :mod:`.alarms`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ class Sizes:
         threshold: alerts of kind (a), a critical port down.
         held: alerts of kind (b), a door held open past its hold time.
         idle_s: how long the engine is measured with no load (its ticks and lease alone).
-        spacing_s: between two alarms (the two kinds interleaved).
+        spacing_s: between two threshold alarms.
         held_for_s: the hold time of the held-open doors.
     """
 
@@ -187,9 +189,18 @@ def measure(workdir: Path, sizes: Sizes) -> Measured:
             real.start()
             try:
                 sampler = _Sampler(engine.pid)
-                order = plan(sizes.threshold, sizes.held)
+                pace = (sizes.spacing_s, sizes.spacing_s)
                 alarms = publish_alarms(
-                    broker.port, order, spacing_s=sizes.spacing_s, held_for_s=sizes.held_for_s
+                    broker.port,
+                    "threshold",
+                    offsets(sizes.threshold, gap_s=pace),
+                    held_for_s=sizes.held_for_s,
+                )
+                alarms += publish_alarms(
+                    broker.port,
+                    "held",
+                    offsets(sizes.held, gap_s=HELD_GAP_S),
+                    held_for_s=sizes.held_for_s,
                 )
                 outcome = wait_for_mail(smtp, alarms, LOST_AFTER_S)
                 alarms_phase = sampler.finish()

@@ -178,8 +178,8 @@ def notes(measured: Measured) -> list[str]:
             "Latency clocks: the wall clock just before the publish (also the reading's ts) "
             "to the SMTP server's receive stamp, on the same machine. Every alert is on a "
             "site of its own, so grouping (per audience and site) never merges two into one "
-            f"email. Alarms go out one every {sizes.spacing_s:g} s, the two kinds "
-            "interleaved, with the pilot load at its real rate beside them."
+            f"email. (a) alarms go out one every {sizes.spacing_s:g} s, then (b) ones at "
+            "random gaps of 1-2 s, with the pilot load at its real rate beside them."
         ),
         (
             "(a) is port_down on a critical port: critical by default, with its confirmation "
@@ -192,8 +192,7 @@ def notes(measured: Measured) -> list[str]:
             "(by default it is a warning and waits group_wait_s, 30 s). The engine advances "
             "its timers at every tick (tick_s 1 s) and at every message it takes, so an "
             "expired hold fires at whichever comes first: at most about 1 s of (b) is "
-            "waiting; here the alarms themselves (one every "
-            f"{sizes.spacing_s:g} s) and the pilot's messages come sooner than the tick. "
+            "that wait (the next tick, the next pilot message or the next alarm's). "
             "A threshold alert (a) is judged as its message arrives."
         ),
         (
