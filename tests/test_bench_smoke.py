@@ -14,6 +14,8 @@ import pytest
 
 from sandbox.bench import __main__ as bench_main
 from sandbox.bench import alerts, attendance, collector, snmp
+from sandbox.bench.alerts.alarms import Alarm, match
+from sandbox.bench.alerts.mail import Mail
 from sandbox.bench.machine import Machine, describe_machine
 from sandbox.bench.report import (
     BenchResult,
@@ -223,6 +225,24 @@ def test_attendance_benchmark_computes_stores_and_exports_every_day(tmp_path: Pa
     assert set(done["job_phases"]) == {key for _, key in attendance.JOB_PHASES}
     # The 10 s target is about 3,000 employees: not judged at this size.
     assert [check.passed is None for check in result.checks] == [False, False, True, True]
+
+
+def test_alerts_benchmark_matches_emails_to_alarms_and_reports_the_missing() -> None:
+    threshold = Alarm("threshold", "alarm-000", 10**9, 10**9)
+    held = Alarm("held", "held-000", 10**9, 4 * 10**9)
+    lost = Alarm("held", "held-001", 10**9, 4 * 10**9)
+    mails = [
+        Mail(int(1.5e9), "firing", frozenset({"alarm-000"})),
+        Mail(int(4.25e9), "firing", frozenset({"held-000"})),
+        Mail(int(5e9), "firing", frozenset({"held-000"})),  # mailed twice
+        Mail(int(6e9), "resolved", frozenset({"held-001"})),  # no firing: still lost
+        Mail(int(7e9), "firing", frozenset()),
+    ]
+    outcome = match([threshold, held, lost], mails)
+    assert outcome.latencies_s == {"threshold": [0.5], "held": [0.25]}
+    assert outcome.missing == [lost]
+    assert outcome.duplicates == ["held-000"]
+    assert outcome.others == 1
 
 
 @pytest.mark.servers
