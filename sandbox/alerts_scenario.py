@@ -4,8 +4,10 @@
 ``gw-1`` of ``bukit-pelangi`` (door ``pintu-utama``, switch ``sw-core``) with short
 timings, mails through a given SMTP server and runs on a given state database;
 :class:`Publisher` sends readings and gateway status over MQTT at QoS 1 the way an agent
-does, returning once the broker has each message. :class:`EngineServers` holds the
-servers an engine runs against, and writes its configuration for them.
+does, returning once the broker has each message (from that gateway unless a
+:class:`Place` says otherwise: the benchmark's other sites and devices).
+:class:`EngineServers` holds the servers an engine runs against, and writes its
+configuration for them.
 """
 
 from __future__ import annotations
@@ -39,6 +41,30 @@ IT: Final = "diskominfo@kutaitimurkab.go.id"
 DAY_NS: Final = 86_400 * 1_000_000_000
 SESSION: Final = "pelangi-alerts-shared"
 """The MQTT client id of the scenario's engines (``engine.mqtt_session`` ``shared``)."""
+
+
+def plain_smtp(port: int) -> dict[str, Any]:
+    """The ``alerts.notify.smtp`` section for the test SMTP server on ``port`` (plain, no login)."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
+        "timeout_s": 5,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a reading comes from: a device of the scenario's gateway unless told otherwise."""
+
+    device: str
+    site: str = SITE
+    gateway: str = GATEWAY
+
+
+AT_DOOR: Final = Place(DOOR)
+AT_SWITCH: Final = Place(SWITCH)
 
 
 def engine_config(  # noqa: PLR0913 - one configuration's parts
@@ -79,13 +105,7 @@ def engine_config(  # noqa: PLR0913 - one configuration's parts
             },
             "dependencies": {"settle_s": 5},
             "notify": {
-                "smtp": {
-                    "host": "127.0.0.1",
-                    "port": smtp_port,
-                    "security": "none",
-                    "from": "Pelangi <pelangi@kutaitimurkab.go.id>",
-                    "timeout_s": 5,
-                },
+                "smtp": plain_smtp(smtp_port),
                 "recipients": {"security": list(security), "it": [IT]},
                 "grouping": {
                     "group_wait_s": group_wait_s,
@@ -163,37 +183,71 @@ class Publisher:
         readings: list[Any],
         *,
         historical: bool = False,
+        site: str = SITE,
+        gateway: str = GATEWAY,
     ) -> None:
         """One envelope of ``readings`` (dicts without ``seq``) from ``device``."""
         envelope = Envelope.model_validate(
             {
                 "v": 1,
-                "site": SITE,
-                "gateway": GATEWAY,
+                "site": site,
+                "gateway": gateway,
                 "device": device,
                 "historical": historical,
                 "readings": [{"seq": next(self._seq)} | r for r in readings],
             }
         )
-        self._send(str(ReadingTopic(SITE, GATEWAY, device)), encode(envelope))
+        self._send(str(ReadingTopic(site, gateway, device)), encode(envelope))
 
-    def door(self, state: str, *, ts: int | None = None, historical: bool = False) -> None:
-        """The door changed to ``state`` (at ``ts`` ns, default now)."""
-        reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=True)
-        self.reading(DOOR, [reading.model_dump(exclude={"seq"})], historical=historical)
+    def door(
+        self,
+        state: str,
+        *,
+        change: bool = True,
+        ts: int | None = None,
+        historical: bool = False,
+        where: Place = AT_DOOR,
+    ) -> None:
+        """The door is ``state`` (at ``ts`` ns, default now): a change, or a re-statement."""
+        reading = DoorReading(seq=1, ts=ts or time.time_ns(), state=state, change=change)
+        self._one(where, reading, historical=historical)
 
-    def port_down(self, port: str, *, ts: int | None = None, historical: bool = False) -> None:
+    def port_down(
+        self,
+        port: str,
+        *,
+        ts: int | None = None,
+        historical: bool = False,
+        where: Place = AT_SWITCH,
+    ) -> None:
         """Port ``port`` of the switch went down."""
         change = PortChange(
             seq=1, ts=ts or time.time_ns(), if_index=1, port=port, previous="up", current="down"
         )
-        self.reading(SWITCH, [change.model_dump(exclude={"seq"})], historical=historical)
+        self._one(where, change, historical=historical)
 
-    def status(self, *, online: bool, bdseq: int = 1, devices: tuple[str, ...] = ()) -> None:
+    def _one(self, place: Place, reading: DoorReading | PortChange, *, historical: bool) -> None:
+        self.reading(
+            place.device,
+            [reading.model_dump(exclude={"seq"})],
+            historical=historical,
+            site=place.site,
+            gateway=place.gateway,
+        )
+
+    def status(
+        self,
+        *,
+        online: bool,
+        bdseq: int = 1,
+        devices: tuple[str, ...] = (),
+        site: str = SITE,
+        gateway: str = GATEWAY,
+    ) -> None:
         """The gateway's birth (``online``) or its Will, retained as an agent sends them."""
         status = GatewayStatus(
-            site=SITE,
-            gateway=GATEWAY,
+            site=site,
+            gateway=gateway,
             online=online,
             bdseq=bdseq,
             ts=time.time_ns(),
@@ -202,11 +256,13 @@ class Publisher:
         )
         payload = status.model_dump_json(exclude_none=True).encode()
         self._client.publish(
-            status_topic(SITE, GATEWAY), payload, qos=1, retain=True
+            status_topic(site, gateway), payload, qos=1, retain=True
         ).wait_for_publish(10.0)
 
 
 __all__ = [
+    "AT_DOOR",
+    "AT_SWITCH",
     "DAY_NS",
     "DOOR",
     "GATEWAY",
@@ -216,6 +272,8 @@ __all__ = [
     "SITE",
     "SWITCH",
     "EngineServers",
+    "Place",
     "Publisher",
     "engine_config",
+    "plain_smtp",
 ]

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sandbox.bench import __main__ as bench_main
-from sandbox.bench import attendance, collector, snmp
+from sandbox.bench import alerts, attendance, collector, snmp
+from sandbox.bench.alerts.alarms import Alarm, match
+from sandbox.bench.alerts.mail import Mail
 from sandbox.bench.machine import Machine, describe_machine
 from sandbox.bench.report import (
     BenchResult,
@@ -223,3 +225,37 @@ def test_attendance_benchmark_computes_stores_and_exports_every_day(tmp_path: Pa
     assert set(done["job_phases"]) == {key for _, key in attendance.JOB_PHASES}
     # The 10 s target is about 3,000 employees: not judged at this size.
     assert [check.passed is None for check in result.checks] == [False, False, True, True]
+
+
+def test_alerts_benchmark_matches_emails_to_alarms_and_reports_the_missing() -> None:
+    threshold = Alarm("threshold", "alarm-000", 10**9, 10**9)
+    held = Alarm("held", "held-000", 10**9, 4 * 10**9)
+    lost = Alarm("held", "held-001", 10**9, 4 * 10**9)
+    mails = [
+        Mail(int(1.5e9), "firing", frozenset({"alarm-000"})),
+        Mail(int(4.25e9), "firing", frozenset({"held-000"})),
+        Mail(int(5e9), "firing", frozenset({"held-000"})),  # mailed twice
+        Mail(int(6e9), "resolved", frozenset({"held-001"})),  # no firing: still lost
+        Mail(int(7e9), "firing", frozenset()),
+    ]
+    outcome = match([threshold, held, lost], mails)
+    assert outcome.latencies_s == {"threshold": [0.5], "held": [0.25]}
+    assert outcome.missing == [lost]
+    assert outcome.duplicates == ["held-000"]
+    assert outcome.others == 1
+
+
+@pytest.mark.servers
+def test_alerts_benchmark_mails_every_alert_once_and_measures_the_engine(tmp_path: Path) -> None:
+    sizes = alerts.Sizes(load_s=3.0, speedup=10.0, threshold=4, held=2, idle_s=1.0)
+    result = alerts.run(tmp_path / "work", sizes=sizes)
+    _assert_reported(result, tmp_path)
+    latency = result.figures["latency_s"]
+    assert [len(latency[kind]["values"]) for kind in ("threshold", "held")] == [4, 2]
+    assert all(value > 0 for kind in latency for value in latency[kind]["values"])
+    assert result.figures["missing"] == []
+    assert result.figures["duplicates"] == []
+    assert result.figures["other_emails"] == 0
+    assert result.figures["load"]["cpu_window"]["messages"] > 0
+    assert result.figures["pilot"]["rss_peak_bytes"] > 0
+    assert [check.passed is not None for check in result.checks] == [True, True, True]

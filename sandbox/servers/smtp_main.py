@@ -6,7 +6,9 @@ AUTH LOGIN/PLAIN with one user, optionally refuses given recipients with a 550, 
 every accepted message to ``DIR`` as one ``.eml`` file (written aside, then renamed, so a
 reader never sees half a message). The envelope is kept in headers added on top, as a
 delivering MTA adds ``Return-Path`` and ``Delivered-To``:
-``X-Envelope-From``, ``X-Envelope-To`` (comma separated) and ``X-Auth-User``.
+``X-Envelope-From``, ``X-Envelope-To`` (comma separated) and ``X-Auth-User``; and
+``X-Received-Ns``, when the server had the whole message (``time.time_ns()``, just before
+it answers 250), so a benchmark can time delivery by the server's own clock.
 
 It prints :data:`READY` (flushed) once it listens, for the parent to wait on.
 """
@@ -20,6 +22,7 @@ import itertools
 import signal
 import ssl
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -62,12 +65,14 @@ class Recorder:
     ) -> str:
         """Write the message, its envelope on top, to the next numbered file."""
         del server
+        received_ns = time.time_ns()
         content = envelope.original_content or b""
         user = session.login_data.decode() if isinstance(session.login_data, bytes) else ""
         top = (
             f"X-Envelope-From: {envelope.mail_from}\r\n"
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
             f"X-Auth-User: {user}\r\n"
+            f"X-Received-Ns: {received_ns}\r\n"
         ).encode()
         number = next(self._numbers)
         final = self.maildir / f"{number:06d}.eml"
