@@ -16,6 +16,7 @@ from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, stor
 from collector.config import CollectorSettings
 from collector.deadletter_cli import dead_letters
 from collector.errors import CollectorError, StorageError
+from collector.gateways.cli import gateway
 from collector.service import run as run_collector
 from collector.state.cli import state
 from collector.storage import open_backend
@@ -40,6 +41,7 @@ app.add_typer(employees, name="employees")
 app.add_typer(roster, name="roster")
 app.add_typer(state, name="state")
 app.add_typer(alerts, name="alerts")
+app.add_typer(gateway, name="gateway")
 
 
 @app.command()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+
+    from sandbox.servers import Server
 
 
 class HasLog(Protocol):
@@ -49,3 +51,16 @@ class LogBook:
             for label, tail in self.tails(lines)
         ]
         return "\n".join(parts)
+
+
+S = TypeVar("S", bound="Server")
+
+
+def served(server: S, label: str, log_book: LogBook) -> Iterator[S]:
+    """Run ``server`` for as long as the fixture lasts, its log shown if a test fails."""
+    remove = log_book.add(label, server)
+    try:
+        with server:
+            yield server
+    finally:
+        remove()

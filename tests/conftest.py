@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import SecretStr
 
 from collector.state import StateDatabase, StateSettings, open_state
 from sandbox.alerts_scenario import EngineServers
-from sandbox.logbook import LogBook
+from sandbox.logbook import LogBook, served
 from sandbox.outboxes import FakeClock, Outboxes
-from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty, Server
+from sandbox.servers import InfluxDB, Mosquitto, PostgreSQL, SerialPty
 from sandbox.servers.postgres import PASSWORD
 from sandbox.servers.smtp import Certificate, Smtp, make_certificate
 from sandbox.servers.webhook import Webhook
@@ -65,19 +65,6 @@ def pytest_runtest_makereport(
         for label, tail in _log_book(item.config).tails(LOG_TAIL_LINES):
             report.sections.append((f"log tail: {label}", tail or "(empty)"))
     return report
-
-
-S = TypeVar("S", bound=Server)
-
-
-def served(server: S, label: str, log_book: LogBook) -> Iterator[S]:
-    """Run ``server`` for as long as the fixture lasts, its log shown if a test fails."""
-    remove = log_book.add(label, server)
-    try:
-        with server:
-            yield server
-    finally:
-        remove()
 
 
 @pytest.fixture(scope="session")

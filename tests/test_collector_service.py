@@ -26,6 +26,9 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.config import BatchSettings, CollectorSettings, InfluxV1Settings
+from collector.gateways.acl import GatewayAccess
+from collector.gateways.files import editing
+from collector.gateways.passwd import hash_password
 from collector.metrics import Metrics
 from collector.service import run
 from pelangi.card import em4100
@@ -35,6 +38,7 @@ from pelangi.mqtt import MqttSettings
 from pelangi.payloads import SCHEMA_VERSION, CardRead, DoorReading, Envelope, encode
 from pelangi.receipts import CONFIRMS_PROPERTY, PRESENCE_INTERVAL_PROPERTY, decode_receipt
 from pelangi.topics import collector_state_topic, stored_topic
+from sandbox.logbook import served
 from sandbox.processes import ChildProcess, find_program, venv_program
 from sandbox.servers import Mosquitto
 from sandbox.waiting import wait_until
@@ -635,22 +639,21 @@ def test_presence_says_it_confirms_and_is_published_afresh_every_interval(
 
 
 def broker_with_logins(tmp_path: Path, acl: Path, log_book: LogBook) -> Iterator[Mosquitto]:
-    """A broker that needs a login (pelangi-collector, gw-test, gw-other), with ``acl``."""
+    """A broker that needs a login (pelangi-collector, gw-test, gw-other), with ``acl``.
+
+    The gateways are added to the files as ``gateway add`` adds them (with a known password).
+    """
     passwords = tmp_path / "passwd"
-    passwd = find_program("mosquitto_passwd")
-    for k, user in enumerate(("pelangi-collector", GATEWAY, "gw-other")):
-        create = ["-c"] if k == 0 else []
-        subprocess.run([passwd, "-b", *create, passwords, user, SECRET], check=True)
-    broker = Mosquitto(
-        tmp_path / "broker",
-        extra_conf=f"allow_anonymous false\npassword_file {passwords}\nacl_file {acl}",
+    subprocess.run(
+        [find_program("mosquitto_passwd"), "-b", "-c", passwords, "pelangi-collector", SECRET],
+        check=True,
     )
-    remove = log_book.add("mosquitto (with an ACL)", broker)
-    try:
-        with broker:
-            yield broker
-    finally:
-        remove()
+    with editing(passwords, acl) as files:
+        for user in (GATEWAY, "gw-other"):
+            files.passwd = files.passwd.with_user(user, hash_password(SECRET))
+            files.acl = files.acl.with_gateway(GatewayAccess(SITE, user, user))
+    broker = Mosquitto.with_logins(tmp_path / "broker", passwords, acl)
+    yield from served(broker, "mosquitto (with an ACL)", log_book)
 
 
 SECRET = "secret-for-a-private-test-broker"  # noqa: S105 - a throwaway test broker's
@@ -662,7 +665,9 @@ def login(broker: Mosquitto, user: str) -> MqttSettings:
 
 @pytest.fixture
 def acl_broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
-    yield from broker_with_logins(tmp_path, ACL_FILE, log_book)
+    acl = tmp_path / "pelangi.acl"
+    acl.write_text(ACL_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    yield from broker_with_logins(tmp_path, acl, log_book)
 
 
 @pytest.fixture

@@ -68,6 +68,12 @@ class Mosquitto(Server):
         self.persistence = persistence
         self.settings = settings
 
+    @classmethod
+    def with_logins(cls, workdir: Path, password_file: Path, acl_file: Path) -> Mosquitto:
+        """A broker that admits only the users of ``password_file``, as ``acl_file`` allows."""
+        logins = f"allow_anonymous false\npassword_file {password_file}\nacl_file {acl_file}"
+        return cls(workdir, extra_conf=logins)
+
     @property
     def conf_path(self) -> Path:
         """The generated configuration file."""
