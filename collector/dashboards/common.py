@@ -15,6 +15,7 @@ Template variables (all multi-value with "All", read by the queries as ``=~ /^$n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from grafana_foundation_sdk.builders import dashboard as dash
@@ -32,13 +33,17 @@ TIMEZONE: Final = "Asia/Makassar"
 REFRESH: Final = "1m"
 ALL_REGEX: Final = ".*"
 
-# Colours named as Grafana's palette names them, so themes can adjust them.
-GREEN: Final = "green"
-RED: Final = "red"
-ORANGE: Final = "orange"
-YELLOW: Final = "yellow"
-BLUE: Final = "blue"
-GREY: Final = "text"
+
+class Colour(StrEnum):
+    """Colours as Grafana's palette names them, so light and dark themes can adjust them."""
+
+    GREEN = "green"
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+    BLUE = "blue"
+    GREY = "text"
+    """The theme's text colour: for "unknown", neither good nor bad."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,22 +157,22 @@ def range_map(low: float, high: float | None, text: str, colour: str) -> model.R
 
 
 DOOR_STATES: Final = {
-    "1": ("Terbuka", ORANGE),
-    "0": ("Tertutup", GREEN),
-    "-1": ("Tak diketahui", GREY),
+    "1": ("Terbuka", Colour.ORANGE),
+    "0": ("Tertutup", Colour.GREEN),
+    "-1": ("Tak diketahui", Colour.GREY),
 }
 """``state_code`` of ``door`` readings (1 open, 0 closed, -1 unknown)."""
-UP_DOWN: Final = {"1": ("Naik (up)", GREEN), "0": ("Turun (down)", RED)}
+UP_DOWN: Final = {"1": ("Naik (up)", Colour.GREEN), "0": ("Turun (down)", Colour.RED)}
 """``oper_up``/``up`` fields: 1 up, 0 down."""
 ATTENDANCE_STATUS: Final = {
-    "H": ("Hadir", GREEN),
-    "TK": ("Tanpa keterangan", RED),
-    "I": ("Izin", BLUE),
-    "S": ("Sakit", BLUE),
-    "C": ("Cuti", BLUE),
-    "DL": ("Dinas luar", BLUE),
-    "TB": ("Tugas belajar", BLUE),
-    "libur": ("Libur", GREY),
+    "H": ("Hadir", Colour.GREEN),
+    "TK": ("Tanpa keterangan", Colour.RED),
+    "I": ("Izin", Colour.BLUE),
+    "S": ("Sakit", Colour.BLUE),
+    "C": ("Cuti", Colour.BLUE),
+    "DL": ("Dinas luar", Colour.BLUE),
+    "TB": ("Tugas belajar", Colour.BLUE),
+    "libur": ("Libur", Colour.GREY),
 }
 """The ``status`` tag of ``attendance_day`` in words (today, TK reads "not yet in")."""
 
@@ -186,16 +191,11 @@ def thresholds(base: str, *steps: tuple[float, str]) -> dash.ThresholdsConfig:
 
 __all__ = [
     "ATTENDANCE_STATUS",
-    "BLUE",
     "DOOR_STATES",
-    "GREEN",
-    "GREY",
-    "ORANGE",
-    "RED",
     "REFRESH",
     "TIMEZONE",
     "UP_DOWN",
-    "YELLOW",
+    "Colour",
     "Places",
     "building_variable",
     "place_variables",

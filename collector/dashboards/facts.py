@@ -8,10 +8,11 @@ reachability and alerts are written only when they change (so those look back 30
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from collector.alerts.annotations import MEASUREMENT as ALERT
-from collector.dashboards.common import GREEN, ORANGE, RED, thresholds
+from collector.dashboards.common import Colour, thresholds
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.panels import Look, stat_panel, table_panel
 from collector.dashboards.queries import PLACE, SITE, Policy, Select, count_where
@@ -25,73 +26,99 @@ EVENTS_BACK: Final = "30d"
 """How far back the last change of an event-only series (reachability, alerts) is looked for."""
 
 
-def _last_per_series(
-    field: str, measurement: str, where: tuple[str, ...], by: tuple[str, ...]
-) -> Select:
-    return Select(f'last("{field}") AS "v"', measurement, Policy.RAW, where, by, time=None)
+@dataclass(frozen=True, slots=True)
+class Now:
+    """A count of things whose last value meets a condition (a "right now" stat)."""
+
+    title: str
+    description: str
+    field: str
+    measurement: str
+    by: tuple[str, ...]
+    """The tags that name one thing (a door: site, gateway, device)."""
+    condition: str
+    """On the last value, ``"v"``."""
+    colours: tuple[str, str]
+    """Colour at zero, colour from one on."""
+    back: str
+    """The panel's own range: longer than how often the value is written."""
+    where: tuple[str, ...] = ()
+    """Conditions beside the dashboard's scope."""
 
 
-def doors_open_now() -> stat.Panel:
-    """How many doors' last state is open."""
-    inner = _last_per_series("state_code", DOOR, PLACE, ("site", "gateway", "device"))
-    return stat_panel(
-        "Pintu terbuka sekarang",
-        "Jumlah pintu yang keadaan terakhirnya terbuka (laporan pintu dalam 1 jam terakhir).",
-        InfluxQL(count_where(inner, '"v" = 1', "pintu terbuka")),
-        Look(colours=thresholds(GREEN, (1, ORANGE)), time_from="1h", width=NOW_WIDTH, height=4),
-    )
+DOORS_OPEN: Final = Now(
+    "Pintu terbuka sekarang",
+    "Jumlah pintu yang keadaan terakhirnya terbuka (laporan pintu dalam 1 jam terakhir).",
+    "state_code",
+    DOOR,
+    ("site", "gateway", "device"),
+    '"v" = 1',
+    (Colour.GREEN, Colour.ORANGE),
+    "1h",
+)
+GATEWAYS_ONLINE: Final = Now(
+    "Gateway online",
+    "Gateway yang mengirim laporan kesehatan dalam 5 menit terakhir (dikirim tiap menit).",
+    "uptime_s",
+    AGENT_HEALTH,
+    ("site", "gateway"),
+    '"v" >= 0',
+    (Colour.RED, Colour.GREEN),
+    "5m",
+)
+PORTS_DOWN: Final = Now(
+    "Port turun",
+    "Port switch yang diaktifkan (admin up) tetapi turun pada polling terakhir (5 menit).",
+    "oper_up",
+    INTERFACE,
+    ("site", "gateway", "device", "port"),
+    '"v" = 0',
+    (Colour.GREEN, Colour.RED),
+    "5m",
+    ("\"admin\" = 'up'",),
+)
+SWITCHES_UNREACHABLE: Final = Now(
+    "Switch tak terjangkau",
+    "Switch yang berhenti menjawab SNMP dan belum menjawab lagi (perubahan 30 hari terakhir).",
+    "up",
+    REACHABILITY,
+    ("site", "gateway", "device"),
+    '"v" = 0',
+    (Colour.GREEN, Colour.RED),
+    EVENTS_BACK,
+)
+OPEN_ALERTS: Final = Now(
+    "Alarm aktif",
+    "Alarm yang menyala dan belum selesai, per aturan dan perangkat (30 hari terakhir).",
+    "state",
+    ALERT,
+    ("rule", "site", "gateway", "device"),
+    "\"v\" = 'firing'",
+    (Colour.GREEN, Colour.ORANGE),
+    EVENTS_BACK,
+)
 
 
-def gateways_online_now() -> stat.Panel:
-    """How many gateways sent their health report in the last five minutes."""
-    inner = _last_per_series("uptime_s", AGENT_HEALTH, PLACE, ("site", "gateway"))
-    return stat_panel(
-        "Gateway online",
-        "Gateway yang mengirim laporan kesehatan dalam 5 menit terakhir (dikirim tiap menit).",
-        InfluxQL(count_where(inner, '"v" >= 0', "gateway online")),
-        Look(colours=thresholds(RED, (1, GREEN)), time_from="5m", width=NOW_WIDTH, height=4),
-    )
+def now_panel(fact: Now, scope: tuple[str, ...] = PLACE) -> stat.Panel:
+    """The stat of ``fact`` within ``scope`` (the dashboard's variables as conditions).
 
-
-def ports_down_now(scope: tuple[str, ...] = PLACE) -> stat.Panel:
-    """Ports enabled on their switch (admin up) whose last poll found them down."""
-    inner = _last_per_series(
-        "oper_up", INTERFACE, (*scope, "\"admin\" = 'up'"), ("site", "gateway", "device", "port")
-    )
-    return stat_panel(
-        "Port turun",
-        "Port switch yang diaktifkan (admin up) tetapi turun pada polling terakhir (5 menit).",
-        InfluxQL(count_where(inner, '"v" = 0', "port turun")),
-        Look(colours=thresholds(GREEN, (1, RED)), time_from="5m", width=NOW_WIDTH, height=4),
-    )
-
-
-def switches_unreachable_now(scope: tuple[str, ...] = PLACE) -> stat.Panel:
-    """Switches whose last reachability event says they stopped answering.
-
-    ``scope``: the conditions on tags (:data:`~collector.dashboards.queries.SWITCH` where
-    the dashboard has a ``switch`` variable).
+    Alerts take :data:`~collector.dashboards.queries.SITE` (a site-wide alert has no
+    gateway tag); a dashboard with a ``switch`` variable passes ``SWITCH``.
     """
-    inner = _last_per_series("up", REACHABILITY, scope, ("site", "gateway", "device"))
-    return stat_panel(
-        "Switch tak terjangkau",
-        "Switch yang berhenti menjawab SNMP dan belum menjawab lagi (perubahan 30 hari terakhir).",
-        InfluxQL(count_where(inner, '"v" = 0', "switch tak terjangkau")),
-        Look(colours=thresholds(GREEN, (1, RED)), time_from=EVENTS_BACK, width=NOW_WIDTH, height=4),
+    select = Select(
+        f'last("{fact.field}") AS "v"',
+        fact.measurement,
+        Policy.RAW,
+        (*scope, *fact.where),
+        fact.by,
+        time=None,
     )
-
-
-def open_alerts() -> stat.Panel:
-    """Alerts whose last transition is a firing (per rule and device)."""
-    inner = _last_per_series("state", ALERT, SITE, ("rule", "site", "gateway", "device"))
-    return stat_panel(
-        "Alarm aktif",
-        "Alarm yang menyala dan belum selesai, per aturan dan perangkat (30 hari terakhir).",
-        InfluxQL(count_where(inner, "\"v\" = 'firing'", "alarm aktif")),
-        Look(
-            colours=thresholds(GREEN, (1, ORANGE)), time_from=EVENTS_BACK, width=NOW_WIDTH, height=4
-        ),
+    base, alarm = fact.colours
+    look = Look(
+        colours=thresholds(base, (1, alarm)), time_from=fact.back, width=NOW_WIDTH, height=4
     )
+    query = InfluxQL(count_where(select, fact.condition, fact.title.lower()))
+    return stat_panel(fact.title, fact.description, query, look)
 
 
 def alert_count(rule: str, title: str, description: str) -> stat.Panel:
@@ -102,7 +129,7 @@ def alert_count(rule: str, title: str, description: str) -> stat.Panel:
         title,
         description,
         InfluxQL(select.text()),
-        Look(colours=thresholds(GREEN, (1, ORANGE)), width=NOW_WIDTH, height=4),
+        Look(colours=thresholds(Colour.GREEN, (1, Colour.ORANGE)), width=NOW_WIDTH, height=4),
     )
 
 
@@ -122,11 +149,13 @@ def alert_table(rules: str, title: str, width: int = 12) -> table.Panel:
 
 
 __all__ = [
+    "DOORS_OPEN",
+    "GATEWAYS_ONLINE",
+    "OPEN_ALERTS",
+    "PORTS_DOWN",
+    "SWITCHES_UNREACHABLE",
+    "Now",
     "alert_count",
     "alert_table",
-    "doors_open_now",
-    "gateways_online_now",
-    "open_alerts",
-    "ports_down_now",
-    "switches_unreachable_now",
+    "now_panel",
 ]

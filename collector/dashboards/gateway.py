@@ -12,20 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from collector.dashboards import facts
-from collector.dashboards.common import (
-    GREEN,
-    ORANGE,
-    RED,
-    YELLOW,
-    place_variables,
-    range_map,
-    rp_variable,
-    thresholds,
-)
+from collector.dashboards.common import Colour, place_variables, range_map, rp_variable, thresholds
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
 from collector.dashboards.panels import Look, state_timeline, table_panel, time_series
-from collector.dashboards.queries import PLACE, Policy, Select, call
+from collector.dashboards.queries import PLACE, SITE, Policy, Select, call
 from collector.storage.points import AGENT_HEALTH, COLLECTOR_STATS, DEAD_LETTER
 
 if TYPE_CHECKING:
@@ -36,8 +27,13 @@ if TYPE_CHECKING:
 
 UID: Final = "pelangi-gateway"
 GATEWAY: Final = ("gateway",)
-BACKLOG: Final = thresholds(GREEN, (600, YELLOW), (3600, RED))
+BACKLOG: Final = thresholds(Colour.GREEN, (600, Colour.YELLOW), (3600, Colour.RED))
 """Oldest reading waiting, seconds (``outbox_backlog`` raises above 3600 by default)."""
+ONLINE: Final = (
+    range_map(0, 0, "Offline", Colour.RED),
+    range_map(1, None, "Online", Colour.GREEN),
+)
+"""Health reports per interval: none is offline."""
 LOST: Final = (
     ("c.outbox.evicted.telemetry.size", "telemetri (outbox penuh)"),
     ("c.outbox.evicted.telemetry.age", "telemetri (terlalu lama)"),
@@ -57,7 +53,10 @@ def _online() -> statetimeline.Panel:
         "(mati, jaringan putus, atau agen berhenti).",
         InfluxQL(select.text()).alias("$tag_gateway"),
         Look(
-            mappings=(range_map(0, 0, "Offline", RED), range_map(1, None, "Online", GREEN)),
+            mappings=(
+                range_map(0, 0, "Offline", Colour.RED),
+                range_map(1, None, "Online", Colour.GREEN),
+            ),
             interval="5m",
             width=24,
             height=8,
@@ -115,7 +114,7 @@ def _outbox() -> list[timeseries.Panel]:
             "penuh saat outbox gagal. Seharusnya selalu nol.",
             lost,
             Policy.RAW,
-            Look(colours=thresholds(GREEN, (1, RED)), width=8, height=8),
+            Look(colours=thresholds(Colour.GREEN, (1, Colour.RED)), width=8, height=8),
         ),
     ]
 
@@ -129,7 +128,7 @@ def _agent() -> list[timeseries.Panel]:
             Policy.CHOSEN,
             Look(
                 unit="percent",
-                colours=thresholds(GREEN, (50, YELLOW), (80, RED)),
+                colours=thresholds(Colour.GREEN, (50, Colour.YELLOW), (80, Colour.RED)),
                 width=12,
                 height=8,
             ),
@@ -169,23 +168,25 @@ def _collector() -> list[timeseries.Panel]:
             InfluxQL(throughput.text()).alias("$tag_collector $col"),
             Look(unit="cps", width=8, height=8),
         ),
-        time_series(
+        _troubles(
             "Ditolak per alasan",
             "Pesan dan bacaan yang ditolak collector per interval, per alasan (rejected.*, "
             "refused.*, points_rejected).",
             InfluxQL(rejects.text()).alias("$tag_collector $col"),
-            Look(colours=thresholds(GREEN, (1, ORANGE)), width=8, height=8),
-            bars=True,
         ),
-        time_series(
+        _troubles(
             "Dead letter per alasan",
             "Yang disimpan sebagai dead letter per interval, per alasan; bisa diputar ulang dengan "
             "pelangi-collector dead-letters replay setelah penyebabnya diperbaiki.",
             InfluxQL(dead.text()).alias("$tag_reason"),
-            Look(colours=thresholds(GREEN, (1, ORANGE)), width=8, height=8),
-            bars=True,
         ),
     ]
+
+
+def _troubles(title: str, description: str, query: InfluxQL) -> timeseries.Panel:
+    """Counts per interval of what should not happen: bars, orange from one on."""
+    look = Look(colours=thresholds(Colour.GREEN, (1, Colour.ORANGE)), width=8, height=8)
+    return time_series(title, description, query, look, bars=True)
 
 
 def dashboard(places: Places) -> Dashboard:
@@ -198,13 +199,11 @@ def dashboard(places: Places) -> Dashboard:
         [*place_variables(places), rp_variable()],
         alert_rules="^(gateway_|outbox_|agent_)",
     )
+    now = [facts.now_panel(facts.GATEWAYS_ONLINE), facts.now_panel(facts.OPEN_ALERTS, SITE)]
     return build(
         frame,
         [
-            Row(
-                "Status",
-                [facts.gateways_online_now(), facts.open_alerts(), _last_seen(), _online()],
-            ),
+            Row("Status", [*now, _last_seen(), _online()]),
             Row("Outbox", _outbox()),
             Row("Agen", _agent()),
             Row("Collector", _collector()),

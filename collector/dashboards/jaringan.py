@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING, Final
 from collector.alerts.rule_settings import RuleName
 from collector.dashboards import facts
 from collector.dashboards.common import (
-    GREEN,
-    RED,
     UP_DOWN,
-    YELLOW,
+    Colour,
     place_variables,
     rp_variable,
     switch_variable,
@@ -40,8 +38,10 @@ if TYPE_CHECKING:
 UID: Final = "pelangi-jaringan"
 TOP_N: Final = 10
 PORT: Final = ("device", "port")
-UTILISATION: Final = thresholds(GREEN, (70, YELLOW), (90, RED))
+UTILISATION: Final = thresholds(Colour.GREEN, (70, Colour.YELLOW), (90, Colour.RED))
 """Percent of line rate (``port_utilisation`` raises above 90 by default)."""
+AVAILABILITY: Final = thresholds(Colour.RED, (95, Colour.YELLOW), (99, Colour.GREEN))
+"""Percent of polls a port was up."""
 UP: Final = (value_map(UP_DOWN),)
 
 
@@ -90,7 +90,7 @@ def _per_second(name: str, words: str) -> timeseries.Panel:
         f"{words.capitalize()} per detik",
         f"{words.capitalize()} paket masuk dan keluar per detik, per port (rata-rata).",
         InfluxQL(select.text()).alias("$tag_device $tag_port $col"),
-        Look(unit="cps", colours=thresholds(GREEN, (1, RED)), width=12, height=8),
+        Look(unit="cps", colours=thresholds(Colour.GREEN, (1, Colour.RED)), width=12, height=8),
     )
 
 
@@ -118,7 +118,9 @@ def _ranking(
         Look(
             unit="percent",
             decimals=1,
-            colours=UTILISATION if descending else thresholds(RED, (95, YELLOW), (99, GREEN)),
+            colours=UTILISATION
+            if descending
+            else thresholds(Colour.RED, (95, Colour.YELLOW), (99, Colour.GREEN)),
             transformations=top(column, TOP_N, descending=descending),
             width=12,
             height=9,
@@ -158,8 +160,8 @@ def dashboard(places: Places) -> Dashboard:
         alert_rules="^(port_|switch_)",
     )
     now = [
-        facts.ports_down_now(SWITCH),
-        facts.switches_unreachable_now(SWITCH),
+        facts.now_panel(facts.PORTS_DOWN, SWITCH),
+        facts.now_panel(facts.SWITCHES_UNREACHABLE, SWITCH),
         facts.alert_count(
             RuleName.PORT_UTILISATION,
             "Alarm utilisasi",

@@ -14,14 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from collector.attendance.model import Status
 from collector.attendance.taps import ATTENDANCE_DAY
-from collector.dashboards.common import (
-    GREEN,
-    ORANGE,
-    RED,
-    YELLOW,
-    thresholds,
-    unit_variable,
-)
+from collector.dashboards.common import Colour, thresholds, unit_variable
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
 from collector.dashboards.panels import Look, stat_panel, table_panel, time_series
@@ -34,7 +27,7 @@ if TYPE_CHECKING:
 UID: Final = "pelangi-kehadiran"
 BANDS: Final = range(1, 5)
 """TL1-TL4 and PSW1-PSW4: 1-30, 31-60, 61-90, > 90 minutes (or no record)."""
-BAND_COLOURS: Final = {1: YELLOW, 2: ORANGE, 3: RED, 4: RED}
+BAND_COLOURS: Final = {1: Colour.YELLOW, 2: Colour.ORANGE, 3: Colour.RED, 4: Colour.RED}
 LATEST_FIRST: Final = "ORDER BY time DESC LIMIT 1000"
 TK: Final = f"\"status\" = '{Status.TANPA_KETERANGAN}'"
 
@@ -95,7 +88,7 @@ def _band(field: str, label: str, band: int, meaning: str) -> stat.Panel:
         f"Hari-pegawai dengan {meaning} pita {label}{band} dalam rentang waktu "
         "(1: 1-30, 2: 31-60, 3: 61-90, 4: > 90 menit atau tanpa catatan).",
         InfluxQL(select.text()),
-        Look(colours=thresholds(GREEN, (1, BAND_COLOURS[band])), width=3, height=4),
+        Look(colours=thresholds(Colour.GREEN, (1, BAND_COLOURS[band])), width=3, height=4),
     )
 
 

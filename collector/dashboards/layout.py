@@ -16,7 +16,7 @@ from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as model
 
 from collector.alerts.annotations import MEASUREMENT as ALERT
-from collector.dashboards.common import RED, REFRESH, TIMEZONE
+from collector.dashboards.common import REFRESH, TIMEZONE, Colour
 from collector.dashboards.influxql import ResultFormat, datasource
 from collector.dashboards.queries import SITE, Policy, Select
 
@@ -77,7 +77,7 @@ def alert_annotation(rules: str, scope: tuple[str, ...] = SITE) -> dash.Annotati
         .name("Alarm Pelangi")
         .datasource(datasource())
         .enable(True)
-        .icon_color(RED)
+        .icon_color(Colour.RED)
         .target(_Target(alert_query(rules, scope)))
     )
 

@@ -16,7 +16,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
-from collector.dashboards.common import BLUE, thresholds
+from collector.dashboards.common import Colour, thresholds
 from collector.dashboards.influxql import datasource
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _dress(panel: AnyPanel, title: str, description: str, query: InfluxQL, look:
     """Set what every panel has; the builders change themselves in place."""
     panel.title(title).description(description).datasource(datasource()).with_target(query)
     panel.span(look.width).height(look.height).unit(look.unit)
-    panel.thresholds(look.colours or thresholds(BLUE))
+    panel.thresholds(look.colours or thresholds(Colour.BLUE))
     if look.mappings:
         panel.mappings(list(look.mappings))
     if look.decimals is not None:

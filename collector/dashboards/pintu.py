@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 
 from collector.alerts.rule_settings import RuleName
 from collector.dashboards import facts
-from collector.dashboards.common import DOOR_STATES, GREEN, GREY, ORANGE, place_variables, value_map
+from collector.dashboards.common import DOOR_STATES, Colour, place_variables, value_map
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
 from collector.dashboards.panels import Look, state_timeline, table_panel, time_series
@@ -29,9 +29,9 @@ DOOR_ALIAS: Final = "$tag_gateway / $tag_device"
 CHANGES: Final = (*PLACE, '"change" = true')
 """Door readings that are changes (not the periodic re-statements)."""
 DOOR_WORDS: Final = {
-    "open": ("Terbuka", ORANGE),
-    "closed": ("Tertutup", GREEN),
-    "unknown": ("Tak diketahui", GREY),
+    "open": ("Terbuka", Colour.ORANGE),
+    "closed": ("Tertutup", Colour.GREEN),
+    "unknown": ("Tak diketahui", Colour.GREY),
 }
 """The ``state`` field of ``door`` readings in words."""
 
@@ -89,7 +89,7 @@ def dashboard(places: Places) -> Dashboard:
         alert_rules="^door_",
     )
     counts = [
-        facts.doors_open_now(),
+        facts.now_panel(facts.DOORS_OPEN),
         facts.alert_count(
             RuleName.DOOR_HELD_OPEN,
             "Terbuka terlalu lama",

@@ -14,10 +14,7 @@ from collector.attendance.taps import ATTENDANCE_DAY
 from collector.dashboards import facts
 from collector.dashboards.common import (
     ATTENDANCE_STATUS,
-    GREEN,
-    ORANGE,
-    RED,
-    YELLOW,
+    Colour,
     place_variables,
     thresholds,
     unit_variable,
@@ -26,7 +23,7 @@ from collector.dashboards.common import (
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
 from collector.dashboards.panels import Look, bar_gauge, stat_panel, table_panel
-from collector.dashboards.queries import PLACE, UNIT, Policy, Select
+from collector.dashboards.queries import PLACE, SITE, UNIT, Policy, Select
 from collector.storage.points import INTERFACE
 
 if TYPE_CHECKING:
@@ -59,19 +56,19 @@ def _attendance_today() -> list[bargauge.Panel]:
             "Hadir hari ini per unit",
             "Pegawai yang sudah tap masuk hari ini (status H), per unit kerja.",
             f"\"status\" = '{Status.HADIR}'",
-            GREEN,
+            Colour.GREEN,
         ),
         _today_per_unit(
             "Terlambat hari ini per unit",
             "Pegawai yang datang setelah jam masuk hari ini (menit terlambat > 0), per unit.",
             '"minutes_late" > 0',
-            ORANGE,
+            Colour.ORANGE,
         ),
         _today_per_unit(
             "Belum hadir hari ini per unit",
             "Pegawai tanpa tap masuk dan tanpa izin/cuti hari ini (TK sampai hari berakhir).",
             f"\"status\" = '{Status.TANPA_KETERANGAN}'",
-            RED,
+            Colour.RED,
         ),
     ]
 
@@ -109,7 +106,7 @@ def _port_availability() -> stat.Panel:
         Look(
             unit="percent",
             decimals=2,
-            colours=thresholds(RED, (95, YELLOW), (99, GREEN)),
+            colours=thresholds(Colour.RED, (95, Colour.YELLOW), (99, Colour.GREEN)),
             width=4,
             height=8,
         ),
@@ -125,11 +122,11 @@ def dashboard(places: Places) -> Dashboard:
         [*place_variables(places), unit_variable()],
     )
     now = [
-        facts.doors_open_now(),
-        facts.gateways_online_now(),
-        facts.ports_down_now(),
-        facts.switches_unreachable_now(),
-        facts.open_alerts(),
+        facts.now_panel(facts.DOORS_OPEN),
+        facts.now_panel(facts.GATEWAYS_ONLINE),
+        facts.now_panel(facts.PORTS_DOWN),
+        facts.now_panel(facts.SWITCHES_UNREACHABLE),
+        facts.now_panel(facts.OPEN_ALERTS, SITE),
     ]
     return build(
         frame,
