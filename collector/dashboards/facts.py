@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 from collector.alerts.annotations import MEASUREMENT as ALERT
 from collector.dashboards.common import Colour, thresholds
 from collector.dashboards.influxql import InfluxQL
-from collector.dashboards.panels import Look, stat_panel, table_panel
+from collector.dashboards.panels import NONE_COUNTED, Look, stat_panel, table_panel
 from collector.dashboards.queries import PLACE, SITE, Policy, Select, count_where
 from collector.storage.points import AGENT_HEALTH, DOOR, INTERFACE, REACHABILITY
 
@@ -115,7 +115,11 @@ def now_panel(fact: Now, scope: tuple[str, ...] = PLACE) -> stat.Panel:
     )
     base, alarm = fact.colours
     look = Look(
-        colours=thresholds(base, (1, alarm)), time_from=fact.back, width=NOW_WIDTH, height=4
+        colours=thresholds(base, (1, alarm)),
+        time_from=fact.back,
+        no_value=NONE_COUNTED,
+        width=NOW_WIDTH,
+        height=4,
     )
     query = InfluxQL(count_where(select, fact.condition, fact.title.lower()))
     return stat_panel(fact.title, fact.description, query, look)
@@ -129,7 +133,12 @@ def alert_count(rule: str, title: str, description: str) -> stat.Panel:
         title,
         description,
         InfluxQL(select.text()),
-        Look(colours=thresholds(Colour.GREEN, (1, Colour.ORANGE)), width=NOW_WIDTH, height=4),
+        Look(
+            colours=thresholds(Colour.GREEN, (1, Colour.ORANGE)),
+            no_value=NONE_COUNTED,
+            width=NOW_WIDTH,
+            height=4,
+        ),
     )
 
 

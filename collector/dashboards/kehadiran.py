@@ -17,7 +17,7 @@ from collector.attendance.taps import ATTENDANCE_DAY
 from collector.dashboards.common import Colour, thresholds, unit_variable
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
-from collector.dashboards.panels import Look, stat_panel, table_panel, time_series
+from collector.dashboards.panels import NONE_COUNTED, Look, stat_panel, table_panel, time_series
 from collector.dashboards.queries import PER_WITA_DAY, UNIT, Policy, Select
 
 if TYPE_CHECKING:
@@ -88,7 +88,12 @@ def _band(field: str, label: str, band: int, meaning: str) -> stat.Panel:
         f"Hari-pegawai dengan {meaning} pita {label}{band} dalam rentang waktu "
         "(1: 1-30, 2: 31-60, 3: 61-90, 4: > 90 menit atau tanpa catatan).",
         InfluxQL(select.text()),
-        Look(colours=thresholds(Colour.GREEN, (1, BAND_COLOURS[band])), width=3, height=4),
+        Look(
+            colours=thresholds(Colour.GREEN, (1, BAND_COLOURS[band])),
+            no_value=NONE_COUNTED,
+            width=3,
+            height=4,
+        ),
     )
 
 

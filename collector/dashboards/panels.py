@@ -8,7 +8,7 @@ differs (a :class:`Look`). Sizes are in Grafana's grid (24 columns wide).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.builders import common as common_builders
@@ -41,6 +41,8 @@ class Look:
     """Thresholds (default: one neutral colour)."""
     mappings: tuple[ValueMapping, ...] = ()
     decimals: int | None = None
+    no_value: str | None = None
+    """What to show when the query returns nothing (``0`` for counts: no row is none)."""
     time_from: str | None = None
     """The panel's own range (``1h``, ``now/d``), whatever the dashboard's."""
     interval: str | None = None
@@ -52,6 +54,10 @@ class Look:
     """A template variable: one copy of the panel per selected value (e.g. per switch)."""
 
 
+NONE_COUNTED: Final = "0"
+"""A count query that matches nothing returns no series at all, not a zero."""
+
+
 def _dress(panel: AnyPanel, title: str, description: str, query: InfluxQL, look: Look) -> AnyPanel:
     """Set what every panel has; the builders change themselves in place."""
     panel.title(title).description(description).datasource(datasource()).with_target(query)
@@ -61,6 +67,8 @@ def _dress(panel: AnyPanel, title: str, description: str, query: InfluxQL, look:
         panel.mappings(list(look.mappings))
     if look.decimals is not None:
         panel.decimals(look.decimals)
+    if look.no_value is not None:
+        panel.no_value(look.no_value)
     if look.time_from is not None:
         panel.time_from(look.time_from)
     if look.interval is not None:
@@ -149,6 +157,7 @@ def top(
 
 
 __all__ = [
+    "NONE_COUNTED",
     "Look",
     "ValueMapping",
     "bar_gauge",

@@ -22,7 +22,7 @@ from collector.dashboards.common import (
 )
 from collector.dashboards.influxql import InfluxQL
 from collector.dashboards.layout import Frame, Row, build
-from collector.dashboards.panels import Look, bar_gauge, stat_panel, table_panel
+from collector.dashboards.panels import NONE_COUNTED, Look, bar_gauge, stat_panel, table_panel
 from collector.dashboards.queries import PLACE, SITE, UNIT, Policy, Select
 from collector.storage.points import INTERFACE
 
@@ -46,7 +46,9 @@ def _today_per_unit(title: str, description: str, condition: str, colour: str) -
         ("unit",),
         time=None,
     )
-    look = Look(colours=thresholds(colour), time_from=TODAY, width=8, height=7)
+    look = Look(
+        colours=thresholds(colour), time_from=TODAY, no_value=NONE_COUNTED, width=8, height=7
+    )
     return bar_gauge(title, description, InfluxQL(select.text()).alias("$tag_unit"), look)
 
 
