@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench deps venv clean
+.PHONY: demo test lint typecheck pytest bench dashboards deps venv clean
 
 deps:
 	@scripts/install-debian-packages
@@ -40,6 +40,10 @@ pytest: deps venv
 ## make bench: benchmarks (not timed tests); results are printed and kept under bench/results/.
 bench: deps venv
 	$(BIN)/python -m sandbox.bench
+
+## make dashboards: regenerate the checked-in Grafana dashboards and provisioning files.
+dashboards: venv
+	$(BIN)/pelangi-collector dashboards export dashboards --config config/collector.example.yaml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis build *.egg-info

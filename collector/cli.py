@@ -14,6 +14,7 @@ from collector.attendance.cli import attendance, employees, roster
 from collector.attendance.cli.context import load_settings
 from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, storage_name
 from collector.config import CollectorSettings
+from collector.dashboards.cli import dashboards
 from collector.deadletter_cli import dead_letters
 from collector.errors import CollectorError, StorageError
 from collector.gateways.cli import gateway
@@ -42,6 +43,7 @@ app.add_typer(roster, name="roster")
 app.add_typer(state, name="state")
 app.add_typer(alerts, name="alerts")
 app.add_typer(gateway, name="gateway")
+app.add_typer(dashboards, name="dashboards")
 
 
 @app.command()
