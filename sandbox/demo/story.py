@@ -17,6 +17,7 @@ from typing import Final
 from sandbox.demo.alerts import alerts_extra, show_alerts, start_mail_server
 from sandbox.demo.attendance import collector_extra, show_attendance
 from sandbox.demo.cards import check_rows, print_table, tap_cards, time_one_tap, wait_for_rows
+from sandbox.demo.dashboards import show_dashboards
 from sandbox.demo.devices import agent_devices, plug_in_door_and_switch, show_devices
 from sandbox.demo.output import say, step
 from sandbox.demo.resilience import CONFIRM_TIMEOUT_S, show_resilience
@@ -120,10 +121,17 @@ def run(demo: Demo) -> None:
         say(f"    {name} exited with status {status}")
     show_notable_lines(deployment)
 
+    show_what_people_keep(demo, deployment)
+
+
+def show_what_people_keep(demo: Demo, deployment: Deployment) -> None:
+    """The attendance report and the dashboards: made for people, kept after the demo."""
     # Attendance reads what was stored (InfluxDB, the state database), not the collector:
-    # the story ends with it. The report is for people: it stays after the demo.
+    # the story ends with it and with what the facility managers will see in Grafana.
     report = show_attendance(deployment, Path(tempfile.mkdtemp(prefix="pelangi-demo-report-")))
     demo.kept.append(report)
+    boards = Path(tempfile.mkdtemp(prefix="pelangi-demo-dashboards-"))
+    demo.kept.append(show_dashboards(deployment, boards))
 
 
 def show_notable_lines(deployment: Deployment, limit: int = 12) -> None:
