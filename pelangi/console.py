@@ -1,0 +1,104 @@
+"""Terminal output both command-line tools share: colour only on a terminal, tables, --json.
+
+Technicians read these over SSH on weak links, and scripts read them too, so:
+
+- colour and box drawing only when the stream is a terminal (rich decides; ``NO_COLOR``
+  is honoured), plain aligned text otherwise, so ``grep`` and ``cut`` work;
+- ``--json`` (:data:`JsonOption`) prints one JSON document on stdout and nothing else there;
+- a failure is one line on stderr saying what went wrong, then ``fix:`` and what to do
+  (:func:`fail`), never a traceback;
+- check marks for step-by-step checks (:data:`MARKS`): ✓ passed, ! warning, ✗ failed.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+Mark = Literal["ok", "warn", "fail"]
+MARKS: Final[dict[Mark, str]] = {"ok": "✓", "warn": "!", "fail": "✗"}
+STYLES: Final[dict[Mark, str]] = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the result as one JSON document (for scripts).")
+]
+"""The ``--json`` option of every command whose result a script may read."""
+
+
+@cache
+def stdout() -> Console:
+    """The console on stdout (colour only on a terminal; no automatic highlighting)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def stderr() -> Console:
+    """The console on stderr."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def mark(kind: Mark) -> str:
+    """The check mark of ``kind``, coloured on a terminal."""
+    return f"[{STYLES[kind]}]{MARKS[kind]}[/]"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str = "") -> None:
+    """Print ``rows`` under ``headers``: a drawn table on a terminal, aligned text otherwise."""
+    console = stdout()
+    if console.is_terminal:
+        drawn = Table(*headers, title=title or None, title_justify="left")
+        for row in rows:
+            drawn.add_row(*(str(cell) for cell in row))
+        console.print(drawn)
+        return
+    if title:
+        console.print(title, markup=False)
+    cells = [list(headers), *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*cells, strict=True)]
+    for line in cells:
+        text = "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        console.print(text, markup=False)
+
+
+def emit_json(document: Any) -> None:  # noqa: ANN401 - any JSON-ready value
+    """Print ``document`` as JSON on stdout (keys sorted; datetimes and paths as text)."""
+    typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str, ensure_ascii=False))
+
+
+def fail(message: str, fix: str = "", *, code: int = 1) -> typer.Exit:
+    """Say ``message`` (and the ``fix``) on stderr; return the exit to raise.
+
+    ``raise fail("cannot open /dev/ttyUSB0: permission denied", "add the service user to
+    the dialout group: sudo usermod -aG dialout pelangi")``.
+    """
+    console = stderr()
+    console.print(f"[bold red]error:[/] {_escaped(message)}")
+    if fix:
+        console.print(f"[bold]fix:[/] {_escaped(fix)}")
+    return typer.Exit(code)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with rich markup disabled (a device name may hold ``[``)."""
+    return text.replace("[", r"\[")
+
+
+__all__ = [
+    "MARKS",
+    "JsonOption",
+    "Mark",
+    "emit_json",
+    "fail",
+    "mark",
+    "stderr",
+    "stdout",
+    "table",
+]
