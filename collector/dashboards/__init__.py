@@ -1,0 +1,1 @@
+"""Grafana dashboards for facility managers: generated, exported and pushed."""
