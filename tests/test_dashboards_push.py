@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from sandbox.logbook import LogBook
     from sandbox.servers import InfluxDB
 
 TOKEN = "glsa_pelangi_test"  # noqa: S105 - a test token
@@ -173,17 +172,6 @@ def test_a_file_that_is_not_json_is_named_before_anything_is_sent(
     assert not grafana.requests
 
 
-@pytest.fixture
-def victoria(tmp_path: Path, log_book: LogBook) -> Iterator[VictoriaMetrics]:
-    server = VictoriaMetrics(tmp_path / "victoria")
-    remove = log_book.add("victoria-metrics", server)
-    try:
-        with server:
-            yield server
-    finally:
-        remove()
-
-
 def _installed(name: str) -> bool:
     try:
         version(name)
@@ -196,7 +184,7 @@ def _installed(name: str) -> bool:
 def test_push_and_influxdb_client_work_in_one_environment(
     grafana: FakeGrafana,
     exported: Path,
-    victoria: VictoriaMetrics,
+    tmp_path: Path,
     influxdb: InfluxDB,
     influx_db: str,
 ) -> None:
@@ -208,12 +196,13 @@ def test_push_and_influxdb_client_work_in_one_environment(
     assert not _installed("niquests")
     now = time.time_ns()
     # influxdb-client itself, through the v2 write API (VictoriaMetrics speaks it here).
-    with InfluxDBClient(url=victoria.url, token="unused", org="pelangi") as client:  # noqa: S106
-        client.write_api(write_options=SYNCHRONOUS).write(
-            bucket="pelangi",
-            record=[f"probe,site=s value=1i {now}", f"probe,site=s value=2i {now + 1}"],
-        )
-    wait_until(lambda: victoria.count("probe_value") == 2, timeout=30, what="2 samples stored")
+    with (
+        VictoriaMetrics(tmp_path / "victoria") as victoria,
+        InfluxDBClient(url=victoria.url, token="unused", org="pelangi") as client,  # noqa: S106
+    ):
+        lines = [f"probe,site=s value=1i {now}", f"probe,site=s value=2i {now + 1}"]
+        client.write_api(write_options=SYNCHRONOUS).write(bucket="pelangi", record=lines)
+        wait_until(lambda: victoria.count("probe_value") == 2, timeout=30, what="2 samples")
     # The collector's own v1 writer (urllib3) to a real InfluxDB 1.6.
     writer = InfluxV1Writer(InfluxV1Settings(url=influxdb.url, database=influx_db))
     try:
