@@ -280,6 +280,8 @@ class Target:
     time_shift: str | None = None
     max_data_points: int = DEFAULT_MAX_DATA_POINTS
     min_interval: str | None = None
+    datasource: str = ""
+    """The target's datasource uid (or the panel's when the target names none)."""
 
     @property
     def name(self) -> str:
@@ -344,6 +346,7 @@ def iter_targets(name: str, dashboard: Mapping[str, Any]) -> Iterator[Target]:
                 time_shift=panel.get("timeShift") or None,
                 max_data_points=int(panel.get("maxDataPoints") or DEFAULT_MAX_DATA_POINTS),
                 min_interval=panel.get("interval") or None,
+                datasource=_uid(target.get("datasource") or panel.get("datasource")),
             )
     for annotation in (dashboard.get("annotations") or {}).get("list") or []:
         query = annotation.get("query") or (annotation.get("target") or {}).get("query")
@@ -355,7 +358,15 @@ def iter_targets(name: str, dashboard: Mapping[str, Any]) -> Iterator[Target]:
             ref_id="annotation",
             query=str(query),
             result_format="table",
+            datasource=_uid(annotation.get("datasource")),
         )
+
+
+def _uid(datasource: object) -> str:
+    """A datasource reference's uid: ``{"type": ..., "uid": ...}``, or a bare name/uid."""
+    if isinstance(datasource, dict):
+        return str(datasource.get("uid", ""))
+    return "" if datasource is None else str(datasource)
 
 
 def _strings(value: object) -> tuple[str, ...]:

@@ -63,6 +63,7 @@ pytestmark = pytest.mark.servers
 
 DASHBOARDS = load_dashboards(dashboard_files())
 SPANS: dict[str, tuple[str | None, Mode]] = {"default": (None, "default"), "1y": ("1y", "single")}
+DATASOURCE_UID = "pelangi-influxdb"
 READING_MEASUREMENTS = "/^(interface|door|card_read|agent_health|port_change|reachability)$/"
 
 
@@ -178,6 +179,17 @@ def test_the_rollups_hold_what_the_continuous_queries_write(office: Office) -> N
     )
     assert rollup
     assert int(rollup[0]["count"]) > 0
+
+
+def test_every_target_names_the_fixed_datasource() -> None:
+    # ${DS_...} import placeholders break provisioning (issue 12): the uid must be fixed.
+    wrong = [
+        f"{target.name}: {target.datasource!r}"
+        for name, dashboard in DASHBOARDS.items()
+        for target in iter_targets(name, dashboard)
+        if target.datasource != DATASOURCE_UID
+    ]
+    assert not wrong, "targets without the fixed datasource uid:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("span", sorted(SPANS))

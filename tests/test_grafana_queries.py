@@ -199,3 +199,17 @@ def test_variables_and_custom_options() -> None:
 def test_escaped_values_match_themselves_literally(value: str) -> None:
     escaped = escape_regex(value)
     assert re.fullmatch(escaped, value, flags=re.DOTALL) is not None
+
+
+def test_the_datasource_uid_comes_from_the_target_or_else_its_panel() -> None:
+    fixed = {"type": "influxdb", "uid": "pelangi-influxdb"}
+    dashboard = {
+        "panels": [
+            {"title": "own", "targets": [{**_target("SELECT 1"), "datasource": fixed}]},
+            {"title": "panel's", "datasource": "${DS_INFLUXDB}", "targets": [_target("SELECT 2")]},
+        ]
+    }
+    assert [t.datasource for t in iter_targets("d", dashboard)] == [
+        "pelangi-influxdb",
+        "${DS_INFLUXDB}",
+    ]
