@@ -18,17 +18,26 @@ Everything is built from the project's own schema, never from hand-written field
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from collector.alerts.annotations import MEASUREMENT as ALERT
 from collector.attendance.model import DayResult, Status
 from collector.attendance.taps import day_lines
+from collector.metrics import Snapshot
+from collector.plausibility import TS_TOO_OLD
+from collector.selfstats import stats_line
 from collector.storage.lineprotocol import Point, to_line
 from collector.storage.points import reading_to_point
 from collector.storage.setup_v1 import continuous_queries
+from edge_agent.outbox import OutboxStats
+from edge_agent.uplink.delivery import ConnectionStats
+from edge_agent.uplink.fallback import FallbackStats
+from edge_agent.uplink.report import UplinkSnapshot, delivery_health
 from pelangi.card import CardId
 from pelangi.payloads import (
     SCHEMA_VERSION,
@@ -93,12 +102,15 @@ def _office_load(ts: int) -> float:
     return 0.1 + 0.9 * max(0.0, math.sin(math.pi * (hour - 7) / 10)) if 7 <= hour <= 17 else 0.1
 
 
-def readings(start_ns: int, end_ns: int, step_ns: int, seed: int = 12) -> Iterator[Envelope]:
+def readings(
+    start_ns: int, end_ns: int, step_ns: int, seed: int = 12, health_ns: int | None = None
+) -> Iterator[Envelope]:
     """Envelopes of every kind of reading from ``start_ns`` to ``end_ns``, polls every ``step_ns``.
 
-    Per step: one poll of every switch (all ports in one envelope) and a health reading of
-    every gateway; door statements every step and a change in office hours; card taps in
-    the morning and afternoon; one port flap and one lost switch in the middle.
+    Per step: one poll of every switch (all ports in one envelope), a health reading of
+    every gateway every ``health_ns`` (default: every step); door statements every step
+    and a change in office hours; card taps in office hours; one port flap and one lost
+    switch in the middle.
     """
     rng = random.Random(seed)  # noqa: S311 - synthetic readings, not secrets
     seq = 0
@@ -109,15 +121,17 @@ def readings(start_ns: int, end_ns: int, step_ns: int, seed: int = 12) -> Iterat
             polled = [_interface(seq + p, ts, p, load) for p in range(1, PORTS + 1)]
             seq += PORTS
             yield _envelope(GATEWAYS[1], switch, polled)
-        for gateway in GATEWAYS:
+        for gateway, at in itertools.product(
+            GATEWAYS, range(ts, ts + step_ns, health_ns or step_ns)
+        ):
             health = AgentHealth(
                 seq=seq,
-                ts=ts,
+                ts=at,
                 cpu_percent=5 + 20 * load * rng.random(),
                 rss_bytes=40_000_000 + rng.randrange(5_000_000),
                 disk_free_bytes=8_000_000_000,
-                uptime_s=float((ts - start_ns) // NS),
-                counters={"outbox.depth": rng.randrange(3), "outbox.oldest_age_s": 1},
+                uptime_s=float((at - start_ns) // NS),
+                counters=health_counters(waiting=rng.randrange(3), evicted=seq // 5000),
             )
             seq += 1
             yield _envelope(gateway, "agent", [health])
@@ -138,6 +152,36 @@ def readings(start_ns: int, end_ns: int, step_ns: int, seed: int = 12) -> Iterat
         if ts <= middle < ts + step_ns:
             yield from _incidents(seq, ts)
             seq += 4
+
+
+def health_counters(*, waiting: int, evicted: int) -> dict[str, int]:
+    """An agent's health counters, named by the agent itself (``delivery_health``)."""
+    values: dict[str, Any] = dict.fromkeys((f.name for f in fields(OutboxStats)), 0)
+    values |= {"path": "/var/lib/pelangi-agent/outbox.db", "available": True, "error": None}
+    values |= {"telemetry": waiting, "oldest_age_s": float(waiting), "oldest_awaiting_s": None}
+    values |= {"evicted_telemetry_age": evicted}
+    outbox = OutboxStats(**values)
+    snapshot = UplinkSnapshot(
+        address="mqtt.kantor:8883",
+        username="gw",
+        outbox=outbox,
+        fallback=FallbackStats(**dict.fromkeys((f.name for f in fields(FallbackStats)), 0)),
+        connection=ConnectionStats(
+            connected=True,
+            attempts=1,
+            connections=1,
+            births=1,
+            bdseq=1,
+            receipts=0,
+            receipt_mode=True,
+        ),
+        holding=False,
+        waiting_for="",
+        refusals=(),
+        unsendable=0,
+        bdseq_problem=None,
+    )
+    return dict(delivery_health(snapshot).counters)
 
 
 def _card(employee: int) -> CardId:
@@ -161,9 +205,21 @@ def _incidents(seq: int, ts: int) -> Iterator[Envelope]:
 
 
 def demo_day(now_ns: int) -> list[Envelope]:
-    """The last day (ending a minute before ``now_ns``), polled every 5 minutes."""
+    """The last day (ending a minute before ``now_ns``), everything every minute as in the pilot.
+
+    It ends with a problem still open, as a demo office has one: the second switch is
+    out of reach since the last poll (and an alert about it is still firing).
+    """
     end = now_ns - MINUTE_NS
-    return list(readings(end - DAY_NS, end, 5 * MINUTE_NS))
+    day = list(readings(end - DAY_NS, end, MINUTE_NS))
+    start = [  # the agent states every switch's reachability when it starts polling it
+        _envelope(
+            GATEWAYS[1], switch, [Reachability(seq=10**9 + n, ts=end - DAY_NS, reachable=True)]
+        )
+        for n, switch in enumerate(SWITCHES)
+    ]
+    lost = Reachability(seq=10**9 + 9, ts=end, reachable=False, detail="SNMP timeout")
+    return [*start, *day, _envelope(GATEWAYS[1], SWITCHES[1], [lost])]
 
 
 def month_lines(before_ns: int, days: int = 30, step_ns: int = 30 * MINUTE_NS) -> list[str]:
@@ -188,50 +244,101 @@ def rollup_statements(
     return statements
 
 
+def _band(minutes: int) -> int:
+    """TL/PSW band of ``minutes`` late or early: 0 (none), 1-4 by 30-minute steps."""
+    return 0 if minutes <= 0 else min(4, (minutes - 1) // 30 + 1)
+
+
 def attendance_lines(last_day: date, days: int = 30, seed: int = 7) -> list[str]:
-    """``attendance_day`` points of ``days`` working days up to ``last_day``."""
+    """``attendance_day`` points of the ``days`` up to ``last_day`` (weekends: ``libur``)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic readings, not secrets
     lines: list[str] = []
     for offset in range(days):
         day = last_day - timedelta(days=offset)
-        if day.weekday() >= 5:
-            continue
+        weekend = day.weekday() >= 5
         midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - WITA
         results = []
         for employee in range(EMPLOYEES):
-            late = rng.choice((0, 0, 0, 0, 7, 25, 65))
             status = rng.choice((Status.HADIR,) * 12 + (Status.SAKIT, Status.TANPA_KETERANGAN))
+            status = Status.LIBUR if weekend else status  # the job recaps every day
             present = status is Status.HADIR
-            check_in = midnight + timedelta(hours=7, minutes=30 + late) if present else None
+            # Late arrivals and early leaves in every band (1-30, 31-60, 61-90, 91+ minutes).
+            late = rng.choice((0, 0, 0, 0, 10, 40, 70, 100)) if present else 0
+            early = rng.choice((0, 0, 0, 0, 0, 0, 15, 45, 75, 120)) if present else 0
             results.append(
                 DayResult(
                     employee=f"emp-{employee:04d}",
                     day=day,
                     unit=UNITS[employee % len(UNITS)],
                     status=status,
-                    check_in=check_in,
-                    check_out=midnight + timedelta(hours=16) if present else None,
-                    minutes_late=late if present else 0,
-                    worked_minutes=480 - late if present else 0,
-                    tl=min(4, late // 30 + (1 if late else 0)) if present else 0,
+                    check_in=midnight + timedelta(hours=7, minutes=30 + late) if present else None,
+                    check_out=midnight + timedelta(hours=16, minutes=-early) if present else None,
+                    minutes_late=late,
+                    minutes_early=early,
+                    worked_minutes=510 - late - early if present else 0,
+                    tl=_band(late),
+                    psw=_band(early),
                 )
             )
         lines.extend(day_lines(results))
     return lines
 
 
+ALERT_RULES: Final = (
+    ("door_held_open", DOORS[0], "warning"),
+    ("door_forced_open", DOORS[1], "critical"),
+    ("door_after_hours", DOORS[2], "warning"),
+    ("gateway_offline", "agent", "critical"),
+    ("outbox_backlog", "agent", "warning"),
+    ("port_utilisation", SWITCHES[0], "warning"),
+    ("port_down", SWITCHES[0], "warning"),
+    ("agent_problems", "agent", "warning"),
+    ("card_unknown", READERS[0], "info"),
+    ("switch_unreachable", SWITCHES[1], "critical"),
+)
+"""Rules of :mod:`collector.alerts.rules` taking turns; the last one is still firing."""
+
+
 def alert_lines(start_ns: int, end_ns: int, count: int = 6) -> list[str]:
-    """``alert`` annotations, firing and resolved, spread over the range."""
+    """``alert`` annotations, firing then resolved, spread over the range; the last still firing."""
     step = (end_ns - start_ns) // (count + 1)
     lines = []
     for n in range(count):
         at = start_ns + (n + 1) * step
-        tags = {"rule": "door_held_open", "site": SITE, "gateway": GATEWAYS[0]}
-        tags |= {"device": DOORS[n % len(DOORS)], "severity": "warning"}
-        for state, delta in (("firing", 0), ("resolved", 10 * MINUTE_NS)):
-            fields: dict[str, str | bool] = {"state": state, "value": "terbuka 6 menit"}
-            fields |= {"item": "", "suppressed": False}
+        rule, device, severity = ALERT_RULES[n % len(ALERT_RULES)]
+        gateway = GATEWAYS[0] if rule.startswith("door") else GATEWAYS[1]
+        tags = {"rule": rule, "site": SITE, "gateway": gateway, "device": device}
+        tags["severity"] = severity
+        phases = [("firing", 0)] if n == count - 1 else [("firing", 0), ("resolved", 600 * NS)]
+        for state, delta in phases:
+            fields: dict[str, str | bool] = {"state": state, "value": "6 menit", "item": ""}
+            fields["suppressed"] = False
             lines.append(to_line(Point(ALERT, tags, dict(fields), at + delta)))
+    return lines
+
+
+def collector_stats_lines(start_ns: int, end_ns: int, step_ns: int) -> list[str]:
+    """The collector's ``collector_stats`` history (its own ``stats_line``), every ``step_ns``.
+
+    What a collector running all along would have written: totals growing, a rejected
+    message and a refused reading now and then.
+    """
+    lines = []
+    before = None
+    for n, ts in enumerate(range(start_ns, end_ns, step_ns)):
+        now = Snapshot(
+            messages_received=40 * n,
+            messages_rejected={"bad_topic": n // 50},
+            readings_refused={TS_TOO_OLD: n // 80},
+            readings_written=300 * n,
+            writes=n,
+            write_seconds=0.004 * n,
+            write_seconds_max=0.02,
+            batch_points_max=300,
+            messages_acked=40 * n,
+        )
+        lines.append(stats_line("collector-1", now, before, ts))
+        before = now
     return lines
 
 
@@ -241,6 +348,7 @@ def reading_count(envelopes: Sequence[Envelope]) -> int:
 
 
 __all__ = [
+    "ALERT_RULES",
     "DOORS",
     "GATEWAYS",
     "SITE",
@@ -248,6 +356,7 @@ __all__ = [
     "UNITS",
     "alert_lines",
     "attendance_lines",
+    "collector_stats_lines",
     "demo_day",
     "month_lines",
     "reading_count",

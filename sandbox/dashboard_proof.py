@@ -48,6 +48,8 @@ RP_VARIABLE: Final = "rp"
 Mode = Literal["default", "single"]
 """How variables are set: as the dashboard opens (current value, or *All*), or one value each."""
 
+MAX_ALTERNATIVES: Final = 5
+"""Values of one variable tried, in ``single`` mode, before a target counts as empty."""
 _ALIAS: Final = re.compile(r"\bAS\s+(\"[^\"]+\"|\w+)", re.IGNORECASE)
 _SHOW: Final = re.compile(r"^\s*SHOW\b", re.IGNORECASE)
 
@@ -173,59 +175,82 @@ def tag_values(runner: InfluxQL, query: str) -> list[str]:
     return sorted(set(values))
 
 
-def variable_values(
-    dashboard: Mapping[str, Any], runner: InfluxQL, time_range: TimeRange
-) -> dict[str, tuple[VariableSpec, list[str]]]:
-    """Each variable's spec and its options, query variables asked of InfluxDB in order.
+def _options(
+    spec: VariableSpec, runner: InfluxQL, time_range: TimeRange, chosen: Mapping[str, Selection]
+) -> list[str]:
+    """A variable's options: asked of InfluxDB for a query variable, given ``chosen`` ones."""
+    if spec.kind == "query":
+        text = replace_variables(spec.query, chosen)
+        text = interpolate(text, time_range=time_range, interval_ms=60_000, selections=chosen)
+        return tag_values(runner, text)
+    if spec.kind in {"custom", "constant", "textbox", "interval"}:
+        return list(custom_options(spec))
+    return []
 
-    A query variable's own query may use earlier variables (chained): they are set to
-    *All* / every value for it, as Grafana does on first load with *All* selected.
+
+def _candidates(spec: VariableSpec, values: Sequence[str], mode: Mode) -> list[Selection]:
+    """What to select, best first: as the dashboard opens, or each single value in turn."""
+    if not values:
+        if spec.include_all and spec.all_value is not None:  # e.g. no buildings configured
+            return [selection(spec, [], all_selected=True)]
+        return []
+    if mode == "default" and spec.current and set(spec.current) <= set(values):
+        return [selection(spec, spec.current, all_selected=False)]
+    if mode == "default" and spec.include_all:
+        return [selection(spec, values, all_selected=True)]
+    return [selection(spec, [value], all_selected=False) for value in values]
+
+
+def _uses(query: str, name: str) -> bool:
+    return re.search(rf"\$\{{?{re.escape(name)}\b|\[\[{re.escape(name)}\b", query) is not None
+
+
+def variable_values(
+    dashboard: Mapping[str, Any], runner: InfluxQL, time_range: TimeRange, mode: Mode
+) -> tuple[dict[str, tuple[VariableSpec, list[str]]], dict[str, Selection]]:
+    """Each variable's spec and options, and what is selected, resolved in order as Grafana does.
+
+    A query variable's query may use earlier variables (chained): they are interpolated
+    with what is selected so far. In ``single`` mode a variable takes the first value
+    for which the next variable depending on it still has options (a gateway that has
+    switches, for the switch variable), as a person picking would.
 
     Raises:
         InfluxQLError: a variable query failed.
     """
+    specs = list(iter_variables(dashboard))
     found: dict[str, tuple[VariableSpec, list[str]]] = {}
-    for spec in iter_variables(dashboard):
-        if spec.kind == "query":
-            earlier = {
-                name: selection(s, values, all_selected=s.include_all)
-                for name, (s, values) in found.items()
-                if values
-            }
-            text = replace_variables(spec.query, earlier)
-            text = interpolate(text, time_range=time_range, interval_ms=60_000, selections=earlier)
-            found[spec.name] = (spec, tag_values(runner, text))
-        elif spec.kind in {"custom", "constant", "textbox", "interval"}:
-            found[spec.name] = (spec, list(custom_options(spec)))
-    return found
-
-
-def selections(
-    found: Mapping[str, tuple[VariableSpec, list[str]]], mode: Mode, rp: str | None
-) -> dict[str, Selection]:
-    """The variables' selections for one run (``rp`` forced to one option when given)."""
     chosen: dict[str, Selection] = {}
-    for name, (spec, values) in found.items():
-        if not values:
-            if spec.include_all and spec.all_value is not None:  # e.g. no buildings configured
-                chosen[name] = selection(spec, [], all_selected=True)
+    for index, spec in enumerate(specs):
+        values = _options(spec, runner, time_range, chosen)
+        found[spec.name] = (spec, values)
+        candidates = _candidates(spec, values, mode)
+        if not candidates:
             continue
-        if name == RP_VARIABLE and rp is not None:
-            chosen[name] = selection(spec, [rp], all_selected=False)
-        elif mode == "default" and spec.current and set(spec.current) <= set(values):
-            chosen[name] = selection(spec, spec.current, all_selected=False)
-        elif mode == "default" and spec.include_all:
-            chosen[name] = selection(spec, values, all_selected=True)
-        else:
-            chosen[name] = selection(spec, values[:1], all_selected=False)
-    return chosen
+        pick = candidates[0]
+        later = next(
+            (s for s in specs[index + 1 :] if s.kind == "query" and _uses(s.query, spec.name)),
+            None,
+        )
+        if later is not None and len(candidates) > 1:
+            pick = next(
+                (
+                    c
+                    for c in candidates
+                    if _options(later, runner, time_range, {**chosen, spec.name: c})
+                ),
+                pick,
+            )
+        chosen[spec.name] = pick
+    return found, chosen
 
 
 def check(target: Target, query: str, found: Sequence[Series]) -> tuple[int, str | None]:
     """Rows returned and the problem with them, if any (see the test's docstring)."""
     rows = sum(len(series.values) for series in found)
     if not found or rows == 0:
-        return rows, "no rows"
+        # A panel with a noValue (open doors counted when none is open) shows it: "0".
+        return rows, None if target.no_value is not None else "no rows"
     if _SHOW.match(query):
         return rows, None
     if target.result_format == "time_series":
@@ -251,7 +276,7 @@ def run_target(
     chosen: Mapping[str, Selection],
 ) -> tuple[str, float, int, str | None]:
     """Interpolate ``target`` for ``time_range`` and run it: query, seconds, rows, problem."""
-    panel_range = time_range.for_panel(target.time_from, target.time_shift)
+    panel_range = time_range.for_panel(target.time_from, target.time_shift, target.timezone)
     interval = calculate_interval(panel_range, target.max_data_points, target.min_interval)
     query = interpolate(
         target.query, time_range=panel_range, interval_ms=interval, selections=chosen
@@ -264,6 +289,34 @@ def run_target(
     elapsed = time.perf_counter() - started
     rows, problem = check(target, query, found)
     return query, elapsed, rows, problem
+
+
+def _described(chosen: Mapping[str, Selection]) -> str:
+    return ", ".join(
+        f"{k}={'All' if v.all_selected else '|'.join(v.values)}" for k, v in chosen.items()
+    )
+
+
+def _attempts(
+    target: Target,
+    found: Mapping[str, tuple[VariableSpec, list[str]]],
+    chosen: Mapping[str, Selection],
+    mode: Mode,
+) -> Iterator[dict[str, Selection]]:
+    """``chosen``, then (``single`` mode) each other value of one variable the query uses.
+
+    One value per variable picks, say, the first gateway, which may have no switch: a
+    person would pick one that has. The first of these that returns rows counts.
+    """
+    yield dict(chosen)
+    if mode != "single":
+        return
+    for name, (spec, values) in found.items():
+        if name == RP_VARIABLE or name not in chosen or not _uses(target.query, name):
+            continue
+        for value in values[:MAX_ALTERNATIVES]:
+            if (value,) != chosen[name].values:
+                yield {**chosen, name: selection(spec, [value], all_selected=False)}
 
 
 def prove(
@@ -283,7 +336,7 @@ def prove(
         for label, span, mode in spans:
             time_range = TimeRange.last(span or default_span(dashboard), now_ms)
             started = time.perf_counter()
-            found = variable_values(dashboard, runner, time_range)
+            found, chosen = variable_values(dashboard, runner, time_range, mode)
             elapsed = time.perf_counter() - started
             for variable, (spec, values) in found.items():
                 if spec.kind == "query":
@@ -299,16 +352,17 @@ def prove(
             rp_spec = found.get(RP_VARIABLE)
             rps: list[str | None] = list(rp_spec[1]) if rp_spec else [None]
             for rp in rps:
-                chosen = selections(found, mode, rp)
-                described = ", ".join(
-                    f"{k}={'All' if v.all_selected else '|'.join(v.values)}"
-                    for k, v in chosen.items()
-                )
+                run_chosen = dict(chosen)
+                if rp_spec is not None and rp is not None:
+                    run_chosen[RP_VARIABLE] = selection(rp_spec[0], [rp], all_selected=False)
                 for target in iter_targets(name, dashboard):
-                    query, seconds, rows, problem = run_target(
-                        runner, target, time_range=time_range, chosen=chosen
-                    )
-                    yield Outcome(target, label, described, query, seconds, rows, problem)
+                    for attempt in _attempts(target, found, run_chosen, mode):
+                        query, seconds, rows, problem = run_target(
+                            runner, target, time_range=time_range, chosen=attempt
+                        )
+                        if problem is None:
+                            break
+                    yield Outcome(target, label, _described(attempt), query, seconds, rows, problem)
 
 
 __all__ = [
@@ -324,7 +378,6 @@ __all__ = [
     "load_dashboards",
     "prove",
     "run_target",
-    "selections",
     "tag_values",
     "variable_values",
 ]

@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -155,15 +157,56 @@ class TimeRange:
         """The range's length in ms."""
         return self.end_ms - self.start_ms
 
-    def for_panel(self, time_from: str | None, time_shift: str | None) -> TimeRange:
-        """The range a panel queries: its ``timeFrom`` replaces ours, ``timeShift`` moves it."""
+    def for_panel(
+        self, time_from: str | None, time_shift: str | None, timezone: str = "UTC"
+    ) -> TimeRange:
+        """The range a panel queries: its ``timeFrom`` replaces ours, ``timeShift`` moves it.
+
+        ``timeFrom`` is a span (``30d``: the last 30 days) or Grafana date math from now
+        (``now/d``: since today's midnight in ``timezone``; ``now-1d/d``: since yesterday's).
+        """
         result = self
-        if time_from:
+        if time_from and time_from.startswith("now"):
+            result = TimeRange(date_math_ms(time_from, self.end_ms, timezone), self.end_ms)
+        elif time_from:
             result = TimeRange(self.end_ms - duration_ms(time_from), self.end_ms)
         if time_shift:
             shift = duration_ms(time_shift)
             result = TimeRange(result.start_ms - shift, result.end_ms - shift)
         return result
+
+
+_DATE_MATH: Final = re.compile(r"^now(?:-(\d+)([smhdwMy]))?(?:/([hdwMy]))?$")
+
+
+def date_math_ms(expression: str, now_ms: int, timezone: str = "UTC") -> int:
+    """Grafana's date math for a range start: ``now``, ``now-2d``, ``now/d``, ``now-1M/M``.
+
+    Rounding (``/d``) is to the start of the unit in ``timezone`` (the dashboard's);
+    weeks start on Monday (Grafana follows the browser's locale there).
+
+    Raises:
+        DashboardError: not date math this module reproduces.
+    """
+    match = _DATE_MATH.match(expression.strip())
+    if match is None:
+        raise DashboardError(f"date math {expression!r} is not reproduced (e.g. now-7d, now/d)")
+    amount, unit, rounding = match.groups()
+    zone = ZoneInfo("UTC" if timezone in {"", "browser", "utc"} else timezone)
+    at = datetime.fromtimestamp(now_ms / 1000, zone)
+    if amount:
+        at -= timedelta(milliseconds=int(amount) * _UNITS_MS[unit])
+    if rounding:
+        at = at.replace(minute=0, second=0, microsecond=0)
+        if rounding in "dwMy":
+            at = at.replace(hour=0)
+        if rounding == "w":
+            at -= timedelta(days=at.weekday())
+        if rounding in "My":
+            at = at.replace(day=1)
+        if rounding == "y":
+            at = at.replace(month=1)
+    return int(at.timestamp() * 1000)
 
 
 def calculate_interval(
@@ -282,6 +325,10 @@ class Target:
     min_interval: str | None = None
     datasource: str = ""
     """The target's datasource uid (or the panel's when the target names none)."""
+    no_value: str | None = None
+    """The panel's ``noValue``: what Grafana shows when the query returns nothing."""
+    timezone: str = "UTC"
+    """The dashboard's time zone (for ``timeFrom`` date math such as ``now/d``)."""
 
     @property
     def name(self) -> str:
@@ -329,6 +376,7 @@ def iter_targets(name: str, dashboard: Mapping[str, Any]) -> Iterator[Target]:
     Raises:
         DashboardError: a target does not follow the contract (raw InfluxQL).
     """
+    timezone = str(dashboard.get("timezone") or "UTC")
     for panel in _panels(dashboard.get("panels") or []):
         title = str(panel.get("title") or f"panel {panel.get('id', '?')}")
         for target in panel.get("targets") or []:
@@ -347,6 +395,8 @@ def iter_targets(name: str, dashboard: Mapping[str, Any]) -> Iterator[Target]:
                 max_data_points=int(panel.get("maxDataPoints") or DEFAULT_MAX_DATA_POINTS),
                 min_interval=panel.get("interval") or None,
                 datasource=_uid(target.get("datasource") or panel.get("datasource")),
+                no_value=((panel.get("fieldConfig") or {}).get("defaults") or {}).get("noValue"),
+                timezone=timezone,
             )
     for annotation in (dashboard.get("annotations") or {}).get("list") or []:
         query = annotation.get("query") or (annotation.get("target") or {}).get("query")
@@ -359,6 +409,7 @@ def iter_targets(name: str, dashboard: Mapping[str, Any]) -> Iterator[Target]:
             query=str(query),
             result_format="table",
             datasource=_uid(annotation.get("datasource")),
+            timezone=timezone,
         )
 
 
@@ -436,6 +487,7 @@ __all__ = [
     "VariableSpec",
     "calculate_interval",
     "custom_options",
+    "date_math_ms",
     "duration_ms",
     "escape_regex",
     "format_interval",

@@ -149,6 +149,9 @@ def office(
     )
     day_start = now_ns - data.DAY_NS - data.MINUTE_NS
     influxdb.write("\n".join(data.month_lines(day_start)), database)
+    # The collector ran all month: its stats history (its own encoder) before this run.
+    history = data.collector_stats_lines(day_start - 30 * data.DAY_NS, now_ns, data.MINUTE_NS)
+    influxdb.write("\n".join(history), database)
     retention = RetentionSettings()
     for statement in data.rollup_statements(
         database, "raw", retention, day_start - 31 * data.DAY_NS, now_ns
@@ -156,9 +159,9 @@ def office(
         influxdb.query(statement, database)
     today = (datetime.fromtimestamp(now_ns / 1e9, UTC) + timedelta(hours=8)).date()
     influxdb.write("\n".join(data.attendance_lines(today)), database)
-    influxdb.write(
-        "\n".join(data.alert_lines(now_ns - 30 * data.DAY_NS, now_ns, count=30)), database
-    )
+    alerts = data.alert_lines(now_ns - 30 * data.DAY_NS, now_ns - data.DAY_NS, count=30)
+    alerts += data.alert_lines(now_ns - data.DAY_NS, now_ns, count=len(data.ALERT_RULES))
+    influxdb.write("\n".join(alerts), database)
     # Grafana's "now" is when the dashboard opens: after the collector's own last points.
     yield Office(influxdb, database, time.time_ns() // 1_000_000)
     if influxdb.running:

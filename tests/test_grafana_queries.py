@@ -213,3 +213,14 @@ def test_the_datasource_uid_comes_from_the_target_or_else_its_panel() -> None:
         "pelangi-influxdb",
         "${DS_INFLUXDB}",
     ]
+
+
+def test_time_from_date_math_rounds_in_the_dashboards_time_zone() -> None:
+    now = 1_796_389_200_000  # 2026-12-04 13:00 UTC, 21:00 WITA
+    midnight_wita = now - 21 * 3600 * 1000
+    window = TimeRange.last("24h", now)
+    assert window.for_panel("now/d", None, "Asia/Makassar") == TimeRange(midnight_wita, now)
+    assert window.for_panel("now-1d/d", None, "Asia/Makassar").start_ms == midnight_wita - DAY
+    assert window.for_panel("now-7d", None).start_ms == now - 7 * DAY
+    with pytest.raises(DashboardError, match="date math"):
+        window.for_panel("now/fy", None)
