@@ -244,7 +244,7 @@ def rollup_statements(
     return statements
 
 
-def _band(minutes: int) -> int:
+def band(minutes: int) -> int:
     """TL/PSW band of ``minutes`` late or early: 0 (none), 1-4 by 30-minute steps."""
     return 0 if minutes <= 0 else min(4, (minutes - 1) // 30 + 1)
 
@@ -276,8 +276,8 @@ def attendance_lines(last_day: date, days: int = 30, seed: int = 7) -> list[str]
                     minutes_late=late,
                     minutes_early=early,
                     worked_minutes=510 - late - early if present else 0,
-                    tl=_band(late),
-                    psw=_band(early),
+                    tl=band(late),
+                    psw=band(early),
                 )
             )
         lines.extend(day_lines(results))
@@ -356,8 +356,10 @@ __all__ = [
     "UNITS",
     "alert_lines",
     "attendance_lines",
+    "band",
     "collector_stats_lines",
     "demo_day",
+    "health_counters",
     "month_lines",
     "reading_count",
     "readings",

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from collector.alerts.annotations import MEASUREMENT as ALERT
 from collector.attendance.model import DayResult, Status
 from collector.attendance.taps import day_lines
 from collector.storage.setup_v1 import RAW, ROLLUP
+from sandbox.dashboard_data import ALERT_RULES, band, collector_stats_lines, health_counters
+from sandbox.dashboard_data import SITE as DEMO_SITE
+from sandbox.dashboard_data import alert_lines as demo_alerts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-SITE: Final = "pemkab"
+SITE: Final = DEMO_SITE
 NS: Final = 1_000_000_000
 MINUTE_NS: Final = 60 * NS
 DAY_NS: Final = 86_400 * NS
@@ -67,10 +69,17 @@ def raw_lines(office: Office, end_ns: int) -> Iterator[str]:
     start = end_ns - office.raw_days * DAY_NS
     step = office.poll_s * NS
     ports = list(_switch_tags(office))
+    # The agent's own health counters (names as it sends them), the same every minute.
+    counters = ",".join(
+        f"c.{name}={value}i" for name, value in health_counters(waiting=1, evicted=0).items()
+    )
+    for s in range(office.switches):  # the agent states each switch's reachability first
+        yield f"reachability,device=sw-{s},gateway=gw-net,site={SITE} reachable=true,up=1i {start}"
     doors = [
         f"door,device=door-{d},gateway=gw-{d % office.gateways},site={SITE}"
         for d in range(office.doors)
     ]
+    last_state: dict[int, str] = {}
     for ts in range(start, end_ns, step):
         load = _load(ts)
         for tags, p in ports:
@@ -86,25 +95,25 @@ def raw_lines(office: Office, end_ns: int) -> Iterator[str]:
                 f"agent_health,device=agent,gateway=gw-{g},site={SITE} "
                 f"uptime_s={(ts - start) / NS:.1f},"
                 f"cpu_percent={10 * load + rng.random():.2f},rss_bytes=41000000i,"
-                f"disk_free_bytes=8000000000i,c.outbox.depth=0i,seq={ts // step}i {ts}"
+                f"disk_free_bytes=8000000000i,{counters},seq={ts // step}i {ts}"
             )
-        yield (
-            f"collector_stats,collector=collector-1 messages_in={ts // step}i,"
-            f"readings_written={ts // step * 100}i,unacked_messages=0i,write_ms_max=3.5 {ts}"
-        )
         if (ts // step) % 5 == 0:  # doors re-state every 5 minutes
             for d, door in enumerate(doors):
                 opened = load > 0.5 and (ts // step + d) % 7 == 0
                 state, code = ("open", 1) if opened else ("closed", 0)
-                fields = f'state="{state}",state_code={code}i,change=false,seq={ts // step}i'
+                change = "true" if last_state.get(d, "closed") != state else "false"
+                last_state[d] = state
+                fields = f'state="{state}",state_code={code}i,change={change},seq={ts // step}i'
                 yield f"{door} {fields} {ts}"
         if (ts // step) % 1440 == 720:  # one port flap and one lost switch a day
             tags = ports[0][0]
             yield f'port_change,{tags} if_index=1i,current="down",previous="up",up=0i,seq=1i {ts}'
             switch = f"device=sw-0,gateway=gw-net,site={SITE}"
             yield f"reachability,{switch} reachable=false,up=0i,seq=1i {ts}"
+            yield f"reachability,{switch} reachable=true,up=1i,seq=2i {ts + 120 * NS}"
             dead = 'detail="Expecting value",topic="x"'
             yield f"dead_letter,collector=collector-1,reason=bad_json {dead} {ts}"
+    yield from collector_stats_lines(start, end_ns, step)
     yield from _taps(office, start, end_ns)
 
 
@@ -167,37 +176,42 @@ def rollup_lines(office: Office, end_ns: int) -> Iterator[str]:
 
 
 def attendance_lines(office: Office, last_day: date) -> Iterator[str]:
-    """``attendance_days`` working days of recaps, by the attendance job's own encoder."""
+    """``attendance_days`` of recaps (weekends ``libur``), by the attendance job's own encoder.
+
+    One employee in 20 absent; late arrivals and early leaves in every TL/PSW band.
+    """
     for offset in range(office.attendance_days):
         day = last_day - timedelta(days=offset)
-        if day.weekday() >= 5:
-            continue
         midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - WITA
-        results = [
-            DayResult(
-                employee=f"nip-{e:06d}",
-                day=day,
-                unit=UNITS[e % len(UNITS)],
-                status=Status.HADIR if e % 20 else Status.TANPA_KETERANGAN,
-                check_in=midnight + timedelta(hours=7, minutes=25 + e % 40) if e % 20 else None,
-                minutes_late=max(0, e % 40 - 5) if e % 20 else 0,
-                tl=1 if e % 40 > 5 and e % 20 else 0,
+        results = []
+        for e in range(office.employees):
+            status = Status.HADIR if e % 20 else Status.TANPA_KETERANGAN
+            status = Status.LIBUR if day.weekday() >= 5 else status
+            present = status is Status.HADIR
+            late = (e * 7) % 130 if present and e % 3 == 0 else 0
+            early = (e * 11) % 130 if present and e % 5 == 0 else 0
+            results.append(
+                DayResult(
+                    employee=f"nip-{e:06d}",
+                    day=day,
+                    unit=UNITS[e % len(UNITS)],
+                    status=status,
+                    check_in=midnight + timedelta(hours=7, minutes=30 + late) if present else None,
+                    check_out=midnight + timedelta(hours=16, minutes=-early) if present else None,
+                    minutes_late=late,
+                    minutes_early=early,
+                    tl=band(late),
+                    psw=band(early),
+                )
             )
-            for e in range(office.employees)
-        ]
         yield from day_lines(results)
 
 
 def alert_lines(office: Office, end_ns: int) -> Iterator[str]:
-    """Two alerts a day (firing, then resolved) over the attendance days."""
-    for day in range(office.attendance_days):
-        at = end_ns - day * DAY_NS - 3 * 3600 * NS
-        for state, delta in (("firing", 0), ("resolved", 600 * NS)):
-            yield (
-                f"{ALERT},device=door-{day % office.doors},gateway=gw-0,rule=door_held_open,"
-                f'severity=warning,site={SITE} item="",state="{state}",suppressed=false,'
-                f'value="terbuka 6 menit" {at + delta}'
-            )
+    """Every rule's alerts, firing and resolved, over the attendance days and the last one."""
+    span = office.attendance_days * DAY_NS
+    yield from demo_alerts(end_ns - span, end_ns - DAY_NS, count=2 * office.attendance_days)
+    yield from demo_alerts(end_ns - DAY_NS, end_ns, count=len(ALERT_RULES))
 
 
 def fill(write: Callable[[str, str], None], office: Office, end_ns: int) -> dict[str, int]:
