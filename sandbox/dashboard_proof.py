@@ -48,7 +48,7 @@ RP_VARIABLE: Final = "rp"
 Mode = Literal["default", "single"]
 """How variables are set: as the dashboard opens (current value, or *All*), or one value each."""
 
-MAX_ALTERNATIVES: Final = 5
+MAX_ALTERNATIVES: Final = 20
 """Values of one variable tried, in ``single`` mode, before a target counts as empty."""
 _ALIAS: Final = re.compile(r"\bAS\s+(\"[^\"]+\"|\w+)", re.IGNORECASE)
 _SHOW: Final = re.compile(r"^\s*SHOW\b", re.IGNORECASE)
