@@ -249,6 +249,27 @@ def band(minutes: int) -> int:
     return 0 if minutes <= 0 else min(4, (minutes - 1) // 30 + 1)
 
 
+def day_result(  # noqa: PLR0913 - one recap's parts
+    employee: str, day: date, unit: str, status: Status, *, late: int, early: int
+) -> DayResult:
+    """One day's recap: 07:30-16:00 WITA, ``late`` and ``early`` minutes off, their bands."""
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - WITA
+    present = status is Status.HADIR
+    return DayResult(
+        employee=employee,
+        day=day,
+        unit=unit,
+        status=status,
+        check_in=midnight + timedelta(hours=7, minutes=30 + late) if present else None,
+        check_out=midnight + timedelta(hours=16, minutes=-early) if present else None,
+        minutes_late=late,
+        minutes_early=early,
+        worked_minutes=510 - late - early if present else 0,
+        tl=band(late),
+        psw=band(early),
+    )
+
+
 def attendance_lines(last_day: date, days: int = 30, seed: int = 7) -> list[str]:
     """``attendance_day`` points of the ``days`` up to ``last_day`` (weekends: ``libur``)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic readings, not secrets
@@ -256,7 +277,6 @@ def attendance_lines(last_day: date, days: int = 30, seed: int = 7) -> list[str]
     for offset in range(days):
         day = last_day - timedelta(days=offset)
         weekend = day.weekday() >= 5
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - WITA
         results = []
         for employee in range(EMPLOYEES):
             status = rng.choice((Status.HADIR,) * 12 + (Status.SAKIT, Status.TANPA_KETERANGAN))
@@ -265,20 +285,9 @@ def attendance_lines(last_day: date, days: int = 30, seed: int = 7) -> list[str]
             # Late arrivals and early leaves in every band (1-30, 31-60, 61-90, 91+ minutes).
             late = rng.choice((0, 0, 0, 0, 10, 40, 70, 100)) if present else 0
             early = rng.choice((0, 0, 0, 0, 0, 0, 15, 45, 75, 120)) if present else 0
+            unit = UNITS[employee % len(UNITS)]
             results.append(
-                DayResult(
-                    employee=f"emp-{employee:04d}",
-                    day=day,
-                    unit=UNITS[employee % len(UNITS)],
-                    status=status,
-                    check_in=midnight + timedelta(hours=7, minutes=30 + late) if present else None,
-                    check_out=midnight + timedelta(hours=16, minutes=-early) if present else None,
-                    minutes_late=late,
-                    minutes_early=early,
-                    worked_minutes=510 - late - early if present else 0,
-                    tl=band(late),
-                    psw=band(early),
-                )
+                day_result(f"emp-{employee:04d}", day, unit, status, late=late, early=early)
             )
         lines.extend(day_lines(results))
     return lines
@@ -358,6 +367,7 @@ __all__ = [
     "attendance_lines",
     "band",
     "collector_stats_lines",
+    "day_result",
     "demo_day",
     "health_counters",
     "month_lines",

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
-from collector.attendance.model import DayResult, Status
+from collector.attendance.model import Status
 from collector.attendance.taps import day_lines
 from collector.storage.setup_v1 import RAW, ROLLUP
-from sandbox.dashboard_data import ALERT_RULES, band, collector_stats_lines, health_counters
+from sandbox.dashboard_data import ALERT_RULES, collector_stats_lines, day_result, health_counters
 from sandbox.dashboard_data import SITE as DEMO_SITE
 from sandbox.dashboard_data import alert_lines as demo_alerts
 
@@ -182,7 +182,6 @@ def attendance_lines(office: Office, last_day: date) -> Iterator[str]:
     """
     for offset in range(office.attendance_days):
         day = last_day - timedelta(days=offset)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - WITA
         results = []
         for e in range(office.employees):
             status = Status.HADIR if e % 20 else Status.TANPA_KETERANGAN
@@ -191,17 +190,8 @@ def attendance_lines(office: Office, last_day: date) -> Iterator[str]:
             late = (e * 7) % 130 if present and e % 3 == 0 else 0
             early = (e * 11) % 130 if present and e % 5 == 0 else 0
             results.append(
-                DayResult(
-                    employee=f"nip-{e:06d}",
-                    day=day,
-                    unit=UNITS[e % len(UNITS)],
-                    status=status,
-                    check_in=midnight + timedelta(hours=7, minutes=30 + late) if present else None,
-                    check_out=midnight + timedelta(hours=16, minutes=-early) if present else None,
-                    minutes_late=late,
-                    minutes_early=early,
-                    tl=band(late),
-                    psw=band(early),
+                day_result(
+                    f"nip-{e:06d}", day, UNITS[e % len(UNITS)], status, late=late, early=early
                 )
             )
         yield from day_lines(results)
