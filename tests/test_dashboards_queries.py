@@ -10,7 +10,7 @@ setup-db`` (``raw`` and ``rollup`` retention policies, the continuous queries), 
   the malformed message's ``dead_letter``;
 - the 30 days before it, coarser (every 30 min), encoded in-process by the collector's
   own point encoder (``reading_to_point``) and written to ``raw`` - a real month through
-  MQTT would take minutes;
+  MQTT would take minutes - with the collector's stats history (its own ``stats_line``);
 - the ``rollup`` retention policy filled by running every continuous query's own
   ``SELECT ... INTO`` (the text ``setup-db`` installs) over the month and the day;
 - ``attendance_day`` recaps (``day_lines``) and ``alert`` annotations.
@@ -22,6 +22,10 @@ value per variable, and for each option of the ``rp`` variable: the query is int
 as Grafana does (:mod:`sandbox.grafana_queries`) and must run without error and return
 rows - a ``time`` column and at least one non-null value column for time series; for
 tables, every ``AS`` alias of the SELECT as a column. Variable queries must return values.
+Two allowances, both as Grafana behaves: a panel with a ``noValue`` (a count of open doors
+when none is open) may answer with no rows, Grafana shows its ``0``; with one value per
+variable, a target may try up to 20 other values of a variable it uses (the first gateway
+may have no switch; a person would pick one that has).
 """
 
 from __future__ import annotations
