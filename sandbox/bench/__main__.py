@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
-from sandbox.bench import agent, alerts, attendance, collector, snmp
+from sandbox.bench import agent, alerts, attendance, collector, dashboards, snmp
 from sandbox.bench.machine import CpuWatch, describe_machine
 from sandbox.bench.report import format_result, with_background, write_results
 
@@ -50,6 +50,7 @@ BENCHMARKS: Final[dict[str, Benchmark]] = {
     alerts.NAME: alerts.run,
     attendance.NAME: attendance.run,
     collector.NAME: collector.run,
+    dashboards.NAME: dashboards.run,
     snmp.NAME: snmp.run,
 }
 
