@@ -67,6 +67,11 @@ class Terminal:
         self.expect(prompt, timeout)
         os.write(self._fd, line.encode() + b"\r")
 
+    def answer_all(self, *dialogue: tuple[str, str]) -> None:
+        """Answer each ``(prompt, line)`` in turn (see :meth:`answer`)."""
+        for prompt, line in dialogue:
+            self.answer(prompt, line)
+
     def wait(self, timeout: float = 15.0) -> int:
         """Wait for the program to exit (reading its output meanwhile); return its status."""
 

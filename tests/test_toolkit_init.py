@@ -164,16 +164,18 @@ def test_the_wizard_on_a_terminal_sniffs_the_reader(tmp_path: Path, serial_pty: 
         env={"NO_COLOR": "1", "COLUMNS": "200"},
     )
     try:
-        terminal.answer("Site id", "bukit-pelangi")
-        terminal.answer("Gateway id", "gw-aula")
-        terminal.answer("Broker URL", "mqtts://broker.example:8883")
-        terminal.answer("Broker username", "")
-        terminal.answer("Broker password", "S3cret-pass")
-        terminal.answer("CA file", "")
-        terminal.answer("Add a card reader?", "y")
-        terminal.answer("Reader id", "rfid-aula")
-        terminal.answer("Serial port", str(serial_pty.device))
-        terminal.answer("Sniff this port?", "y")
+        terminal.answer_all(
+            ("Site id", "bukit-pelangi"),
+            ("Gateway id", "gw-aula"),
+            ("Broker URL", "mqtts://broker.example:8883"),
+            ("Broker username", ""),
+            ("Broker password", "S3cret-pass"),
+            ("CA file", ""),
+            ("Add a card reader?", "y"),
+            ("Reader id", "rfid-aula"),
+            ("Serial port", str(serial_pty.device)),
+            ("Sniff this port?", "y"),
+        )
         terminal.expect("trying 9600 baud")
         frame = rdm6300_frame("01001293D8")
 
@@ -184,15 +186,17 @@ def test_the_wizard_on_a_terminal_sniffs_the_reader(tmp_path: Path, serial_pty: 
 
         wait_until(card_held_until_shown, timeout=15, interval=0.1, what="the card is shown")
         assert "rdm6300 at 9600 baud" in terminal.expect("card 001293D8")
-        terminal.answer("Reader kind", "")  # the sniffed kind is the default
-        terminal.answer("Baud rate", "")
-        terminal.answer("Add another card reader?", "n")
-        terminal.answer("Add a door?", "n")
-        terminal.answer("Add a switch?", "y")
-        terminal.answer("Switch id", "")
-        terminal.answer("Switch management address", "10.0.0.2")
-        terminal.answer("SNMP v2c community", "")
-        terminal.answer("Add another switch?", "n")
+        terminal.answer_all(
+            ("Reader kind", ""),  # the sniffed kind and rate are the defaults
+            ("Baud rate", ""),
+            ("Add another card reader?", "n"),
+            ("Add a door?", "n"),
+            ("Add a switch?", "y"),
+            ("Switch id", ""),
+            ("Switch management address", "10.0.0.2"),
+            ("SNMP v2c community", ""),
+            ("Add another switch?", "n"),
+        )
         assert terminal.wait() == 0, terminal.output
     finally:
         terminal.close()
