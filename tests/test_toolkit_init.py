@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from edge_agent.cli import app
@@ -208,3 +210,14 @@ def test_the_wizard_on_a_terminal_sniffs_the_reader(tmp_path: Path, serial_pty: 
     assert settings.mqtt.username == "gw-aula"
     assert settings.switches[0].id == "sw-1"
     assert output.stat().st_mode & 0o007 == 0
+
+
+@given(st.text(max_size=60))
+def test_any_flag_text_parses_or_is_refused_in_words(text: str) -> None:
+    refusals = []
+    for parse in (parse_broker, parse_reader, parse_door, parse_switch):
+        try:
+            parse(text)
+        except InitError as exc:  # the only error allowed
+            refusals.append(str(exc))
+    assert all(refusals)

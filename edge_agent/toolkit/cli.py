@@ -112,7 +112,7 @@ def snmp_check_command(  # noqa: PLR0913, PLR0917 - one option per SNMP setting
 
 
 def _switch(
-    target: str, config: Path, community: str | None, version: str, timeout: float
+    target: str, config: Path, community: str | None, version: Literal["2c"], timeout: float
 ) -> SwitchSettings:
     """The configured switch ``target``, or one built from a HOST[:PORT] and --community."""
     if community is None:
@@ -136,7 +136,7 @@ def _switch(
             id="snmp-check",
             host=host or target,
             port=int(port) if port else 161,
-            version="2c" if version == "2c" else "3",
+            version=version,
             community=SecretStr(community),
             timeout_s=timeout,
         )

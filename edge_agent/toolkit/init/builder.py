@@ -78,8 +78,11 @@ class Answers:
 
 def parse_broker(url: str) -> Broker:
     """Read ``mqtt://host:port`` or ``mqtts://host:port`` (the port defaults per scheme)."""
-    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
     expected = "mqtt://HOST[:PORT] or mqtts://HOST[:PORT]"
+    try:
+        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    except ValueError:  # an unclosed [IPv6 address]
+        raise InitError(f"broker {url!r} is not a broker URL: expected {expected}") from None
     if parts.scheme not in SCHEMES or not parts.hostname or parts.path not in {"", "/"}:
         raise InitError(f"broker {url!r} is not a broker URL: expected {expected}")
     try:
