@@ -79,3 +79,15 @@ def test_an_unknown_switch_names_the_configured_ones(tmp_path: Path) -> None:
     result = runner.invoke(app, ["snmp-check", "sw-x", "-c", str(_config(tmp_path, agent))])
     assert result.exit_code == 1
     assert "switches: sw-lantai1" in result.stderr
+
+
+def test_rates_from_two_polls_with_the_agents_rate_maths(snmpd: Snmpd) -> None:
+    base = ["snmp-check", snmpd.address, "--community", COMMUNITY, "--rates", "1"]
+    document = json.loads(runner.invoke(app, [*base, "--json"]).stdout)
+    loopback = next(row for row in document["interfaces"] if row["name"] == "lo")
+    # A rate was computed (snmpd caches its counters for a few seconds, so it may be 0).
+    assert loopback["in_bps"] is not None
+    assert loopback["in_bps"] >= 0
+    table = runner.invoke(app, base)
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[1].split()[-4:] == ["in", "b/s", "out", "b/s"]

@@ -82,6 +82,10 @@ def snmp_check_command(  # noqa: PLR0913, PLR0917 - one option per SNMP setting
     community: Annotated[str | None, typer.Option(help="SNMP v2c community (for a HOST).")] = None,
     version: Annotated[Literal["2c"], typer.Option(help="SNMP version for a HOST.")] = "2c",
     timeout: Annotated[float, typer.Option(min=0.1, max=30, help="Seconds per try.")] = 2.0,
+    rates: Annotated[
+        float | None,
+        typer.Option(min=1, max=300, help="Poll twice this many seconds apart and show rates."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Poll one switch once over SNMP and print its ports.
@@ -91,9 +95,10 @@ def snmp_check_command(  # noqa: PLR0913, PLR0917 - one option per SNMP setting
     """
     settings = _switch(target, config, community, version, timeout)
     try:
-        poll = snmp.poll_once(settings)
+        checked = snmp.poll_once(settings, rates_over_s=rates)
     except snmp.CheckProblem as problem:
         raise fail(problem.message, problem.fix) from None
+    poll = checked.poll
     if as_json:
         emit_json(
             {
@@ -101,14 +106,15 @@ def snmp_check_command(  # noqa: PLR0913, PLR0917 - one option per SNMP setting
                 "address": settings.address,
                 "sys_name": poll.sys_name,
                 "uptime_s": poll.uptime_ticks / 100,
-                "interfaces": snmp.rows(poll),
+                "interfaces": snmp.rows(checked),
             }
         )
         return
     title = (
         f"{settings.address} ({poll.sys_name or 'no sysName'}), up {poll.uptime_ticks / 100:,.0f} s"
     )
-    table(snmp.HEADERS, snmp.table_rows(poll), title=title)
+    headers = [*snmp.HEADERS, *(snmp.RATE_HEADERS if rates else ())]
+    table(headers, snmp.table_rows(checked), title=title)
 
 
 def _switch(

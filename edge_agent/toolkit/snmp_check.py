@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from edge_agent.snmp.ber import encode_get_bulk
 from edge_agent.snmp.poller import client_for
+from edge_agent.snmp.tracker import InterfaceReport, SwitchTracker
 from edge_agent.snmp.transport import NO_RESPONSE, SCALARS, SnmpError
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from edge_agent.snmp.table import InterfaceRow
 
 HEADERS: Final = ("ifIndex", "name", "alias", "admin", "oper", "speed", "in octets", "out octets")
+RATE_HEADERS: Final = ("in b/s", "out b/s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +37,16 @@ class CheckProblem(Exception):  # noqa: N818 - a problem to tell, not a bug
     fix: str
 
 
-def poll_once(settings: SwitchSettings) -> SwitchPoll:
-    """Poll the switch of ``settings`` once.
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The last poll, and the rates since the one before when two were made."""
+
+    poll: SwitchPoll
+    rates: dict[int, InterfaceReport] | None
+
+
+def poll_once(settings: SwitchSettings, *, rates_over_s: float | None = None) -> Checked:
+    """Poll the switch of ``settings`` once (twice, ``rates_over_s`` apart, for rates).
 
     Raises:
         CheckProblem: it did not answer usably; says why and what to do.
@@ -48,15 +59,25 @@ def poll_once(settings: SwitchSettings) -> SwitchPoll:
             "check the switch's address (an IP address avoids depending on DNS)",
         ) from None
     try:
-        return asyncio.run(_poll(settings))
+        return asyncio.run(_poll(settings, rates_over_s))
     except SnmpError as exc:
         raise _explain(settings, str(exc)) from None
 
 
-async def _poll(settings: SwitchSettings) -> SwitchPoll:
+async def _poll(settings: SwitchSettings, rates_over_s: float | None) -> Checked:
     client = client_for(settings)
+    tracker = SwitchTracker()  # the agent's own rate maths: wraps, resets, line-rate caps
     try:
-        return await client.poll()
+        sent = time.monotonic()
+        poll = await client.poll()
+        tracker.update(poll, time.monotonic(), requested_at=sent)
+        if rates_over_s is None:
+            return Checked(poll, None)
+        await asyncio.sleep(rates_over_s)  # the measuring interval itself, not a wait
+        sent = time.monotonic()
+        poll = await client.poll()
+        reports, _ = tracker.update(poll, time.monotonic(), requested_at=sent)
+        return Checked(poll, {report.index: report for report in reports})
     finally:
         client.close()
 
@@ -102,13 +123,16 @@ def _refused(settings: SwitchSettings) -> bool:
     return False
 
 
-def rows(poll: SwitchPoll) -> list[dict[str, Any]]:
-    """The interfaces of ``poll``, one JSON-ready row per port."""
-    return [_row(row) for row in poll.interfaces.values()]
+def rows(checked: Checked) -> list[dict[str, Any]]:
+    """The interfaces polled, one JSON-ready row per port (with rates when measured)."""
+    return [_row(row, checked.rates) for row in checked.poll.interfaces.values()]
 
 
-def _row(row: InterfaceRow) -> dict[str, Any]:
+def _row(row: InterfaceRow, rates: dict[int, InterfaceReport] | None) -> dict[str, Any]:
+    report = rates.get(row.index) if rates else None
+    measured = {"in_bps": report.in_bps, "out_bps": report.out_bps} if report else {}
     return {
+        **measured,
         "if_index": row.index,
         "name": row.label,
         "alias": row.alias or "",
@@ -122,8 +146,9 @@ def _row(row: InterfaceRow) -> dict[str, Any]:
     }
 
 
-def table_rows(poll: SwitchPoll) -> list[list[object]]:
-    """The interfaces of ``poll`` as the printed table's cells (see :data:`HEADERS`)."""
+def table_rows(checked: Checked) -> list[list[object]]:
+    """The printed table's cells (:data:`HEADERS`, then :data:`RATE_HEADERS` if measured)."""
+    rate_cells = ["in_bps", "out_bps"] if checked.rates is not None else []
     return [
         [
             r["if_index"],
@@ -134,8 +159,9 @@ def table_rows(poll: SwitchPoll) -> list[list[object]]:
             _speed(r["speed_mbps"]),
             _count(r["in_octets"]),
             _count(r["out_octets"]),
+            *(_bps(r[cell]) for cell in rate_cells),
         ]
-        for r in rows(poll)
+        for r in rows(checked)
     ]
 
 
@@ -143,6 +169,15 @@ def _speed(mbps: int | None) -> str:
     if not mbps:
         return "-"
     return f"{mbps // 1000} Gb/s" if mbps >= 1000 and mbps % 1000 == 0 else f"{mbps} Mb/s"
+
+
+def _bps(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit, scale in (("Gb/s", 1e9), ("Mb/s", 1e6), ("kb/s", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value:.0f} b/s"
 
 
 def _count(value: int | None) -> str:
