@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -12,6 +13,7 @@ import serial
 from typer.testing import CliRunner
 
 from edge_agent.cli import app
+from edge_agent.toolkit.portopen import explain
 from sandbox.card_frames import card_printed, card_uid, hold_card, rdm6300_frame
 from sandbox.waiting import wait_until
 
@@ -113,3 +115,10 @@ def test_unknown_reader_names_the_configured_ones(tmp_path: Path) -> None:
     result = runner.invoke(app, ["test-read", "rfid-aula", "-c", str(config)])
     assert result.exit_code == 1
     assert "readers: rfid-lobby" in result.stderr
+
+
+def test_permission_denied_says_dialout() -> None:
+    # The suite runs as root, where EACCES cannot happen on a real port: the words are checked here.
+    problem = explain("/dev/ttyUSB0", serial.SerialException(errno.EACCES, "could not open port"))
+    assert "no permission" in problem.message
+    assert "usermod -aG dialout pelangi" in problem.fix
