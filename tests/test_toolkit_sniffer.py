@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.toolkit.init.sniffer import classify, sniff
+from edge_agent.toolkit.init.sniffer import classify, sniff, unsupported
 from edge_agent.toolkit.portopen import PortProblem
 from sandbox.card_frames import LINE_NOISE, card_uid, rdm6300_frame
 from sandbox.waiting import wait_until
@@ -129,3 +129,12 @@ def test_sniffing_a_missing_port_says_what_to_do(tmp_path: os.PathLike[str]) -> 
         sniff(f"{tmp_path}/ttyNONE", seconds_per_baud=0.1)
     assert "does not exist" in caught.value.message
     assert "/dev/serial/by-id/" in caught.value.fix
+
+
+def test_wiegand_prints_are_named_though_no_decoder_reads_them() -> None:
+    samples = {9600: b"018,37848\r\n018,37849\r\n"}
+    assert classify(samples) is None
+    hint = unsupported(samples)
+    assert hint is not None
+    assert "facility,card" in hint
+    assert unsupported({9600: FRAME * 2}) is None

@@ -139,6 +139,8 @@ def _sniffed(port: str, seconds: float) -> Guess | None:
     if result.guess is None:
         heard = sum(result.received.values())
         stdout().print(f"Not recognised ({heard} bytes heard); choose the kind yourself.")
+        if result.hint:
+            stdout().print(f"Note: {result.hint}.", markup=False)
         return None
     guess = result.guess
     stdout().print(

@@ -9,6 +9,7 @@ UART delivers noise, which no decoder accepts, so the right rate and framing sta
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -32,6 +33,7 @@ SECONDS_PER_BAUD: Final = 2.0
 _WHITESPACE: Final = b" \t\r\n"
 _TEXT_FORMATS: Final[tuple[TextFormat, ...]] = ("decimal10", "hex8", "wiegand26")
 _CRLF_ETX: Final = b"\r\n\x03"
+_WIEGAND_PRINT: Final = re.compile(rb"(?:^|[\r\n])\s*[0-9]{1,3} *, *[0-9]{1,5}\s*[\r\n]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +104,25 @@ def classify(samples: Mapping[int, bytes]) -> Guess | None:
     return best
 
 
+def unsupported(samples: Mapping[int, bytes]) -> str | None:
+    """Name a framing that was heard but that no agent decoder reads, with what to do."""
+    if any(_WIEGAND_PRINT.search(data) for data in samples.values()):
+        return (
+            "the reader sends Wiegand-26 prints (facility,card, e.g. 018,37848), which the "
+            "agent does not decode: set the converter to 6 hex digits (kind text, format "
+            "wiegand26) or 10 decimal digits (decimal10)"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class SniffResult:
-    """What :func:`sniff` heard: the guess, and how many bytes came at each rate."""
+    """What :func:`sniff` heard: the guess, how many bytes came at each rate, and a hint."""
 
     guess: Guess | None
     received: dict[int, int]
+    hint: str | None = None
+    """Without a guess: a framing heard that the agent cannot read (:func:`unsupported`)."""
 
 
 def sniff(
@@ -134,4 +149,6 @@ def sniff(
                 guess = classify({baudrate: samples[baudrate]})
                 if guess is not None and guess.is_confident:
                     return SniffResult(guess, {b: len(d) for b, d in samples.items()})
-    return SniffResult(classify(samples), {b: len(d) for b, d in samples.items()})
+    received = {b: len(d) for b, d in samples.items()}
+    guess = classify(samples)
+    return SniffResult(guess, received, None if guess else unsupported(samples))
