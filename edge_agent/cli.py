@@ -10,6 +10,8 @@ import typer
 from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
+from edge_agent.toolkit.cli import live_read_command, snmp_check_command
+from edge_agent.toolkit.init.cli import init_command
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
 
@@ -73,3 +75,9 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
                 "(unplugged or renamed?); the agent will keep trying to open it",
                 err=True,
             )
+
+
+# The field technician's toolkit (issue 13) lives in edge_agent.toolkit; registered here.
+app.command("init")(init_command)
+app.command("test-read")(live_read_command)
+app.command("snmp-check")(snmp_check_command)
