@@ -10,6 +10,7 @@ import typer
 from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
+from edge_agent.toolkit.doctor import doctor
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command()(doctor)
 
 ConfigOption = Annotated[
     Path,

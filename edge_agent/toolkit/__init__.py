@@ -1,0 +1,1 @@
+"""The field technician's commands of ``pelangi-agent`` (install, check, troubleshoot)."""
