@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 _POLL_S: Final = 0.01
 _REFUSED_LOGIN: Final = {
     0x86: "the broker refused the login: bad user name or password",
-    0x87: "the broker refused the login: not authorized",
+    # Mosquitto 2.0 answers this one for a wrong password too (seen with 2.0.11).
+    0x87: "the broker refused the login: not authorized (a wrong user name or password, or "
+    "a user the broker does not admit)",
     0x85: "the broker refused the client id",
 }
 """CONNACK reason codes of MQTT v5 a technician can act on, in words."""

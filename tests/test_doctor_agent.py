@@ -1,0 +1,259 @@
+"""``pelangi-agent doctor`` against a real Mosquitto (logins and ACL as ``gateway add`` writes
+them), snmpd and ptys: one all-green run, and each failure with the fix it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from edge_agent.cli import app
+from edge_agent.readers.settings import ReaderSettings
+from edge_agent.toolkit.doctor.devices import read_card
+from sandbox.doctor import (
+    GATEWAY,
+    NO_ACL,
+    PASSWORD,
+    SITE,
+    announce_collector,
+    broker_with_logins,
+)
+from sandbox.logbook import served
+from sandbox.servers import Mosquitto
+from sandbox.servers.smtp import make_certificate
+from sandbox.servers.snmpd import COMMUNITY
+from sandbox.waiting import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from sandbox.logbook import LogBook
+    from sandbox.servers.pty import SerialPty
+    from sandbox.servers.snmpd import Snmpd
+
+runner = CliRunner()
+AS_ROOT = os.geteuid() == 0
+ROOT_REASON = "runs as root, and root may open and write anything (os.access is always true)"
+
+
+@pytest.fixture
+def broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
+    """Mosquitto admitting gw-1 (own subtree), gw-noacl (no ACL lines) and the collector."""
+    yield from served(broker_with_logins(tmp_path / "broker"), "mosquitto (logins)", log_book)
+
+
+@pytest.fixture
+def ntp_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``timedatectl`` saying the clock is synchronised (this sandbox has no NTP)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    tool = folder / "timedatectl"
+    tool.write_text("#!/bin/sh\necho yes\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def write_config(tmp_path: Path, broker: Mosquitto, **changes: Any) -> Path:
+    """An agent configuration for gw-1 on ``broker``, with ``changes`` on top."""
+    doc: dict[str, Any] = {
+        "site": SITE,
+        "gateway": GATEWAY,
+        "mqtt": {
+            "host": broker.host,
+            "port": broker.port,
+            "username": GATEWAY,
+            "password": PASSWORD,
+        },
+        "state_dir": str(tmp_path / "state"),
+    }
+    doc.update(changes)
+    path = tmp_path / "agent.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def doctor(config: Path, *extra: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Run doctor with --json; the exit status and each check's result by name."""
+    result = runner.invoke(app, ["doctor", "--config", str(config), "--json", *extra])
+    document = json.loads(result.stdout)
+    assert document["exit_status"] == result.exit_code
+    return result.exit_code, {check["name"]: check for check in document["checks"]}
+
+
+def switch(snmpd_port: int, community: str = COMMUNITY) -> dict[str, Any]:
+    return {
+        "id": "sw-lobi",
+        "host": "127.0.0.1",
+        "port": snmpd_port,
+        "community": community,
+        "timeout_s": 0.5,
+        "retries": 0,
+    }
+
+
+@pytest.mark.usefixtures("ntp_synced")
+def test_all_green(tmp_path: Path, broker: Mosquitto, snmpd: Snmpd, serial_pty: SerialPty) -> None:
+    announce_collector(broker, "pusat")
+    config = write_config(
+        tmp_path,
+        broker,
+        readers=[{"id": "rfid-lobi", "port": str(serial_pty.device)}],
+        switches=[switch(snmpd.port)],
+    )
+    code, checks = doctor(config)
+    assert code == 0, checks
+    assert {c["status"] for c in checks.values()} == {"ok", "skip"}
+    assert checks["broker TLS"]["status"] == "skip"  # none configured
+    assert checks["collector online"]["found"] == "online: pusat"
+    assert "sysName 'sw-test'" in checks["switch sw-lobi SNMP"]["found"]
+    printed = runner.invoke(app, ["doctor", "--config", str(config)])
+    assert printed.exit_code == 0
+    assert printed.stdout.splitlines()[0] == f"✓ config valid: {config} is valid"
+    assert (
+        f"✓ publish allowed (ACL): published on pelangi/{SITE}/{GATEWAY}/doctor" in printed.stdout
+    )
+    assert "fix:" not in printed.stdout
+
+
+def test_wrong_password_is_said_and_what_needs_the_login_is_skipped(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    mqtt = {"host": broker.host, "port": broker.port, "username": GATEWAY, "password": "salah"}
+    code, checks = doctor(write_config(tmp_path, broker, mqtt=mqtt))
+    assert code == 2
+    login = checks["broker login"]
+    assert login["status"] == "fail"
+    # Mosquitto 2.0.11 answers "not authorized" (0x87), not "bad user name or password".
+    assert "not authorized (a wrong user name or password" in login["found"]
+    assert "pelangi-collector gateway add" in login["fix"]
+    assert checks["publish allowed (ACL)"]["found"] == "skipped: needs 'broker login', which failed"
+    assert checks["collector online"]["status"] == "skip"
+
+
+def test_acl_denial_names_the_subtree_to_grant(tmp_path: Path, broker: Mosquitto) -> None:
+    mqtt = {"host": broker.host, "port": broker.port, "username": NO_ACL, "password": PASSWORD}
+    code, checks = doctor(write_config(tmp_path, broker, gateway=NO_ACL, mqtt=mqtt))
+    assert code == 2
+    assert checks["broker login"]["status"] == "ok"
+    acl = checks["publish allowed (ACL)"]
+    assert acl["status"] == "fail", acl
+    # Mosquitto 2.0.11 answers the refused QoS 1 publish with PUBACK 0x87 here (it may
+    # instead close the connection with max_queued_messages 0: the probe takes both).
+    topic = f"pelangi/{SITE}/{NO_ACL}/doctor"
+    assert acl["found"] == f"the broker refused the publish on {topic}: Not authorized"
+    assert f"read and write pelangi/{SITE}/{NO_ACL}/#" in acl["fix"]
+
+
+def test_no_collector_online_warns_and_an_hour_off_clock_fails(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    config = write_config(tmp_path, broker)
+    code, checks = doctor(config)
+    assert checks["collector online"]["status"] == "warn"
+    announce_collector(broker, "pusat", ts_ns=time.time_ns() + 3600 * 10**9)
+    code, checks = doctor(config)
+    assert code == 2
+    clock = checks["gateway clock"]
+    assert clock["status"] == "fail"
+    assert clock["found"] == "the gateway's clock is 1 h 0 min behind collector pusat"
+    assert "timedatectl set-ntp true" in clock["fix"]
+
+
+def test_tls_with_a_wrong_ca_fails_and_the_right_one_passes(
+    tmp_path: Path, log_book: LogBook
+) -> None:
+    broker_cert = make_certificate(tmp_path / "broker-ca")
+    other_ca = make_certificate(tmp_path / "other-ca")
+    plain = Mosquitto(tmp_path / "tls-broker")
+    tls_port = plain.port + 1 if plain.port < 65535 else plain.port - 1
+    plain.extra_conf = (
+        f"listener {tls_port} 127.0.0.1\n"
+        f"certfile {broker_cert.cert_path}\nkeyfile {broker_cert.key_path}"
+    )
+    for running in served(plain, "mosquitto (tls)", log_book):
+        mqtt = {"host": "127.0.0.1", "port": tls_port, "tls": {"ca_file": str(other_ca.cert_path)}}
+        code, checks = doctor(write_config(tmp_path, running, mqtt=mqtt))
+        assert code == 2
+        tls = checks["broker TLS"]
+        assert tls["status"] == "fail"
+        assert "does not verify against" in tls["found"]
+        assert "mqtt.tls.ca_file" in tls["fix"]
+        assert checks["broker login"]["status"] == "skip"
+        mqtt["tls"] = {"ca_file": str(broker_cert.cert_path)}
+        _, checks = doctor(write_config(tmp_path, running, mqtt=mqtt))
+        assert checks["broker TLS"]["status"] == "ok", checks["broker TLS"]
+        assert checks["publish allowed (ACL)"]["status"] == "ok"
+
+
+def test_devices_missing_port_unreachable_switch_and_wrong_community(
+    tmp_path: Path, broker: Mosquitto, snmpd: Snmpd
+) -> None:
+    silent = Mosquitto(tmp_path / "unused").port  # a free port: nothing listens there
+    config = write_config(
+        tmp_path,
+        broker,
+        readers=[{"id": "rfid-lobi", "port": str(tmp_path / "ttyGONE")}],
+        switches=[
+            switch(snmpd.port, community="salah"),
+            {**switch(silent), "id": "sw-gudang"},
+        ],
+    )
+    code, checks = doctor(config, "--read-timeout", "1")
+    assert code == 2
+    port = checks[f"serial port {tmp_path / 'ttyGONE'}"]
+    assert port["found"] == f"{tmp_path / 'ttyGONE'} does not exist"
+    assert "/dev/serial/by-id/" in port["fix"]
+    assert checks["reader rfid-lobi read"]["status"] == "skip"
+    wrong = checks["switch sw-lobi SNMP"]
+    assert wrong["status"] == "fail"
+    assert "no SNMP answer" in wrong["found"]
+    assert "community in the configuration" in wrong["fix"]
+    nobody = checks["switch sw-gudang SNMP"]
+    assert "nothing answers SNMP" in nobody["found"]
+
+
+@pytest.mark.skipif(AS_ROOT, reason=ROOT_REASON)
+def test_a_port_without_permission_names_the_group(
+    tmp_path: Path, broker: Mosquitto, serial_pty: SerialPty
+) -> None:
+    serial_pty.device.resolve().chmod(0)
+    config = write_config(tmp_path, broker, readers=[{"id": "r", "port": str(serial_pty.device)}])
+    _, checks = doctor(config)
+    port = checks[f"serial port {serial_pty.device}"]
+    assert port["status"] == "fail"
+    assert "sudo usermod -aG" in port["fix"]
+
+
+@pytest.mark.skipif(AS_ROOT, reason=ROOT_REASON)
+def test_an_unwritable_outbox_folder_fails(tmp_path: Path, broker: Mosquitto) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o500)
+    _, checks = doctor(write_config(tmp_path, broker))
+    assert checks["outbox folder"]["status"] == "fail"
+    assert "chown" in checks["outbox folder"]["fix"]
+
+
+def test_a_read_decodes_a_card_and_silence_is_a_warning(
+    make_pty: Callable[[str], SerialPty],
+) -> None:
+    pty = make_pty("ttyRFID0")
+    reader = ReaderSettings(id="rfid-lobi", port=str(pty.device))
+    found: list[Any] = []
+    worker = threading.Thread(target=lambda: found.append(read_card(reader, 10.0)))
+    worker.start()
+    wait_until(lambda: pty.is_open_by(os.getpid()), timeout=10, what="doctor opens the port")
+    pty.write(b"\x0262E3086CED08\x03")
+    worker.join()
+    assert found[0].status == "ok"
+    assert "from" in found[0].found
+    silent = read_card(reader, 0.3)
+    assert silent.status == "warn"
+    assert "hold a card on the reader" in silent.fix
