@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from pelangi.doctor import Check, Finding, failed, passed
-from pelangi.doctor.mqtt import ProbeError, login, session, tcp_reachable, tls_handshake
+from pelangi.doctor.mqtt import LOGIN, ProbeError, connection_checks, session
 from pelangi.topics import stored_topic
 
 if TYPE_CHECKING:
     from collector.config import CollectorSettings
 
-REACHABLE: Final = "broker reachable"
-TLS: Final = "broker TLS"
-LOGIN: Final = "broker login"
 DOCTOR_GATEWAY: Final = "pelangi-doctor"
 """Site and gateway of the receipt probe: no real gateway has this id, so nobody reads it."""
 
@@ -63,9 +60,7 @@ def broker_checks(settings: CollectorSettings, timeout_s: float) -> list[Check]:
     client_id = f"{settings.client_id}-doctor"
     after = timeout_s * 2 + 1
     return [
-        Check(REACHABLE, lambda: tcp_reachable(mqtt, timeout_s), after),
-        Check(TLS, lambda: tls_handshake(mqtt, timeout_s), after, (REACHABLE,)),
-        Check(LOGIN, lambda: login(mqtt, client_id, timeout_s), after, (REACHABLE, TLS)),
+        *connection_checks(mqtt, client_id, timeout_s),
         Check(
             "subscribe to readings",
             lambda: subscribe_readings(settings, client_id, timeout_s),

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from pelangi.doctor.model import Finding, failed, passed, skipped
+from pelangi.doctor.model import Check, Finding, failed, passed, skipped
 from pelangi.mqtt import disconnect_and_stop, make_client
 
 if TYPE_CHECKING:
@@ -273,3 +273,19 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError):
         return exc.reason or str(exc)
     return exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+
+
+REACHABLE: Final = "broker reachable"
+TLS: Final = "broker TLS"
+LOGIN: Final = "broker login"
+
+
+def connection_checks(settings: MqttSettings, client_id: str, timeout_s: float) -> list[Check]:
+    """The checks both doctors start with: TCP, then TLS (if configured), then the login."""
+    # The runner's limit lies beyond the probe's own timeouts, which say more when they end.
+    limit = timeout_s * 2 + 1
+    return [
+        Check(REACHABLE, lambda: tcp_reachable(settings, timeout_s), limit),
+        Check(TLS, lambda: tls_handshake(settings, timeout_s), limit, (REACHABLE,)),
+        Check(LOGIN, lambda: login(settings, client_id, timeout_s), limit, (REACHABLE, TLS)),
+    ]

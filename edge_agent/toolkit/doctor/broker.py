@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 from edge_agent.toolkit.doctor.clock import judge_clock
 from pelangi.doctor import Check, Finding, failed, passed, warned
-from pelangi.doctor.mqtt import (
-    ProbeError,
-    login,
-    retained,
-    round_trip,
-    tcp_reachable,
-    tls_handshake,
-)
+from pelangi.doctor.mqtt import LOGIN, ProbeError, connection_checks, retained, round_trip
 from pelangi.errors import PayloadError
 from pelangi.liveness import CollectorState, decode_liveness
 from pelangi.receipts import PRESENCE_INTERVAL_PROPERTY
@@ -29,9 +22,6 @@ if TYPE_CHECKING:
 DEFAULT_PRESENCE_INTERVAL_S: Final = 10.0
 """A presence without its interval property: the collector's default interval."""
 
-REACHABLE: Final = "broker reachable"
-TLS: Final = "broker TLS"
-LOGIN: Final = "broker login"
 ACL: Final = "publish allowed (ACL)"
 COLLECTOR: Final = "collector online"
 CLOCK: Final = "gateway clock"
@@ -60,9 +50,7 @@ def broker_checks(settings: AgentSettings, timeout_s: float) -> list[Check]:
     presences = functools.cache(lambda: _presences(settings, client_id, topic, timeout_s))
     after = timeout_s * 2 + 1  # a check's own timeouts inside, then the runner's
     return [
-        Check(REACHABLE, lambda: tcp_reachable(mqtt, timeout_s), after),
-        Check(TLS, lambda: tls_handshake(mqtt, timeout_s), after, (REACHABLE,)),
-        Check(LOGIN, lambda: login(mqtt, client_id, timeout_s), after, (REACHABLE, TLS)),
+        *connection_checks(mqtt, client_id, timeout_s),
         Check(ACL, lambda: round_trip(mqtt, client_id, topic, timeout_s), after * 2, (LOGIN,)),
         Check(COLLECTOR, lambda: collectors(settings, presences()), after * 2, (ACL,)),
         Check(CLOCK, lambda: clock(settings, presences(), time.time_ns()), after * 2, (ACL,)),
