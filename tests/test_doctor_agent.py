@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,7 +37,6 @@ from sandbox.waiting import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from sandbox.logbook import LogBook
     from sandbox.servers.pty import SerialPty
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 
 runner = CliRunner()
 AS_ROOT = os.geteuid() == 0
-ROOT_REASON = "runs as root, and root may open and write anything (os.access is always true)"
+ROOT_REASON = "runs as root, where os.access is always true"
 
 
 @pytest.fixture
@@ -219,26 +223,56 @@ def test_devices_missing_port_unreachable_switch_and_wrong_community(
     assert "nothing answers SNMP" in nobody["found"]
 
 
-@pytest.mark.skipif(AS_ROOT, reason=ROOT_REASON)
-def test_a_port_without_permission_names_the_group(
-    tmp_path: Path, broker: Mosquitto, serial_pty: SerialPty
+def as_unprivileged(config: Path) -> dict[str, dict[str, Any]]:
+    """Run doctor --json as an ordinary user: as ``nobody`` when the tests run as root
+    (root passes every os.access), else as ourselves."""
+    program = str(Path(sys.executable).parent / "pelangi-agent")
+    argv = [program, "doctor", "--config", str(config), "--json"]
+    if AS_ROOT:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip(f"{ROOT_REASON}, and there is no setpriv to drop to nobody")
+        argv = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *argv]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    return {check["name"]: check for check in json.loads(done.stdout)["checks"]}
+
+
+def test_a_port_without_permission_and_an_unwritable_outbox_folder(
+    serial_pty: SerialPty,
 ) -> None:
-    serial_pty.device.resolve().chmod(0)
-    config = write_config(tmp_path, broker, readers=[{"id": "r", "port": str(serial_pty.device)}])
-    _, checks = doctor(config)
-    port = checks[f"serial port {serial_pty.device}"]
-    assert port["status"] == "fail"
+    # Everything nobody must read lies in a folder anyone may enter (pytest's is private).
+    folder = Path(tempfile.mkdtemp(prefix="pelangi-doctor-"))
+    try:
+        folder.chmod(0o755)
+        state = folder / "state"
+        state.mkdir(mode=0o555)
+        device = serial_pty.device.resolve()  # /dev/pts/N, not the link in pytest's folder
+        device.chmod(0)
+        config = folder / "agent.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "site": SITE,
+                    "gateway": GATEWAY,
+                    "mqtt": {"host": "127.0.0.1", "port": 1},
+                    "state_dir": str(state),
+                    "readers": [{"id": "rfid-lobi", "port": str(device)}],
+                }
+            )
+        )
+        config.chmod(0o644)
+        checks = as_unprivileged(config)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    port = checks[f"serial port {device}"]
+    assert port["status"] == "fail", port
+    assert "may not read and write it" in port["found"]
+    assert "dialout" in port["fix"]
     assert "sudo usermod -aG" in port["fix"]
-
-
-@pytest.mark.skipif(AS_ROOT, reason=ROOT_REASON)
-def test_an_unwritable_outbox_folder_fails(tmp_path: Path, broker: Mosquitto) -> None:
-    state = tmp_path / "state"
-    state.mkdir()
-    state.chmod(0o500)
-    _, checks = doctor(write_config(tmp_path, broker))
-    assert checks["outbox folder"]["status"] == "fail"
-    assert "chown" in checks["outbox folder"]["fix"]
+    outbox = checks["outbox folder"]
+    assert outbox["found"].startswith(f"{state} is not writable by this user")
+    assert "sudo chown -R" in outbox["fix"]
 
 
 def test_a_read_decodes_a_card_and_silence_is_a_warning(

@@ -59,10 +59,12 @@ def port_usable(port: str, user: str, access: Callable[[str, int], bool] = os.ac
         )
     if not access(port, os.R_OK | os.W_OK):
         group = _group_of(path)
+        # Serial adapters belong to dialout on Debian; a port of root's group was changed by hand.
+        join = "dialout" if group == "root" else group
         return failed(
             f"{port} exists but this user ({user}) may not read and write it (group {group})",
-            f"add the service user to the {group} group: sudo usermod -aG {group} {user}, "
-            "then log in again or restart the service",
+            f"add the service user to the {join} group (serial ports belong to dialout on "
+            f"Debian): sudo usermod -aG {join} {user}, then log in again or restart the service",
         )
     return passed(f"{port} present, readable and writable by {user}")
 
