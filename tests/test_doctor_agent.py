@@ -148,8 +148,9 @@ def test_acl_denial_names_the_subtree_to_grant(tmp_path: Path, broker: Mosquitto
     assert checks["broker login"]["status"] == "ok"
     acl = checks["publish allowed (ACL)"]
     assert acl["status"] == "fail", acl
-    # Mosquitto 2.0.11 answers the refused QoS 1 publish with PUBACK 0x87 here (it may
-    # instead close the connection with max_queued_messages 0: the probe takes both).
+    # Mosquitto 2.0.11 on the reference settings (max_queued_messages 0 among them)
+    # answers the refused QoS 1 publish with PUBACK 0x87; were it to close the connection
+    # instead, the probe reports that as refused too.
     topic = f"pelangi/{SITE}/{NO_ACL}/doctor"
     assert acl["found"] == f"the broker refused the publish on {topic}: Not authorized"
     assert f"read and write pelangi/{SITE}/{NO_ACL}/#" in acl["fix"]
@@ -291,3 +292,32 @@ def test_a_read_decodes_a_card_and_silence_is_a_warning(
     silent = read_card(reader, 0.3)
     assert silent.status == "warn"
     assert "hold a card on the reader" in silent.fix
+
+
+def test_an_invalid_file_and_an_unreachable_broker_are_printed_with_their_fixes(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("site: bukit-pelangi\n")
+    printed = runner.invoke(app, ["doctor", "--config", str(bad)])
+    assert printed.exit_code == 2
+    assert printed.stdout.splitlines() == [
+        f"✗ config valid: {bad}: gateway: required key is missing",
+        (
+            f"  fix: correct the file (pelangi-agent validate --config {bad} shows each problem); "
+            "the other checks need a valid configuration"
+        ),
+        "0 passed, 0 warning(s), 1 failed, 0 skipped (exit status 2)",
+    ]
+    nowhere = Mosquitto(tmp_path / "unused")  # a free port, nothing listening
+    config = write_config(tmp_path, nowhere)
+    code, checks = doctor(config)
+    assert code == 2
+    assert "connection refused" in checks["broker reachable"]["found"]
+    assert "systemctl status mosquitto" in checks["broker reachable"]["fix"]
+    assert checks["gateway clock"]["found"] == (
+        "skipped: needs 'publish allowed (ACL)', which could not run"
+    )
+    unknown = runner.invoke(app, ["doctor", "--config", str(config), "--reader", "nope"])
+    assert unknown.exit_code == 2
+    assert "no reader 'nope'" in unknown.stdout
