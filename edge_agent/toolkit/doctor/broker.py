@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.toolkit.doctor.clock import judge_clock
@@ -100,9 +100,8 @@ def collectors(settings: AgentSettings, seen: list[Seen] | ProbeError) -> Findin
         if missing:
             return failed(f"primary collector(s) not online: {', '.join(missing)}", start_fix)
     if online:
-        return passed(
-            f"online: {', '.join(online)}" + (f"; offline: {', '.join(offline)}" * bool(offline))
-        )
+        also = f"; offline: {', '.join(offline)}" if offline else ""
+        return passed(f"online: {', '.join(online)}{also}")
     if offline:
         return failed(f"no collector online (offline: {', '.join(offline)})", start_fix)
     return warned(
@@ -124,13 +123,20 @@ def clock(settings: AgentSettings, seen: list[Seen] | ProbeError, now_ns: int) -
     freshest = max(online, key=lambda s: s.state.ts)
     # The presence may be up to one interval old, and it took (now - received) to get here.
     waited_s = max(0, now_ns - freshest.received_ns) / 1e9
-    return judge_clock(
+    source = f"collector {freshest.state.collector}"
+    finding = judge_clock(
         freshest.state.ts,
         now_ns,
         max_age_s=freshest.interval_s + waited_s,
-        source=f"collector {freshest.state.collector}",
+        source=source,
         warn_beyond_s=settings.clock_tolerance_s,
     )
+    if finding.status != "ok" and freshest.state.ts < now_ns:
+        # An old ts also means a presence left behind by a collector that died without its
+        # Will (a broker restart can lose it): then the clock is fine and the collector is not.
+        stale = f"; or {source} stopped and its presence is stale: check that it runs"
+        return replace(finding, fix=finding.fix + stale)
+    return finding
 
 
 _READ_FIX = "see the broker checks above; the ACL must let this gateway read pelangi-host/+/state"
