@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Final
@@ -62,3 +63,15 @@ def announce_collector(broker: Mosquitto, collector: str, *, ts_ns: int | None =
         refused = probe.publish(collector_state_topic(collector), payload, retain=True)
     if refused is not None:
         raise SandboxError(f"cannot announce collector {collector}: {refused}")
+
+
+def fake_timedatectl(folder: Path, answer: str) -> str:
+    """A ``timedatectl`` in ``folder`` answering ``answer`` to anything; the PATH to find it.
+
+    This sandbox has no NTP (nor systemd), so an all-green doctor run needs one saying yes.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    tool = folder / "timedatectl"
+    tool.write_text(f"#!/bin/sh\necho {answer}\n")
+    tool.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"

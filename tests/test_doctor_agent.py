@@ -28,6 +28,7 @@ from sandbox.doctor import (
     SITE,
     announce_collector,
     broker_with_logins,
+    fake_timedatectl,
 )
 from sandbox.logbook import served
 from sandbox.servers import Mosquitto
@@ -56,12 +57,7 @@ def broker(tmp_path: Path, log_book: LogBook) -> Iterator[Mosquitto]:
 @pytest.fixture
 def ntp_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``timedatectl`` saying the clock is synchronised (this sandbox has no NTP)."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    tool = folder / "timedatectl"
-    tool.write_text("#!/bin/sh\necho yes\n")
-    tool.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", fake_timedatectl(tmp_path / "bin", "yes"))
 
 
 def write_config(tmp_path: Path, broker: Mosquitto, **changes: Any) -> Path:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from edge_agent.toolkit.doctor.clock import ntp_status
 from edge_agent.toolkit.doctor.storage import backlog
 from pelangi.card import CardId
 from pelangi.payloads import CardRead
+from sandbox.doctor import fake_timedatectl
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,14 +42,6 @@ def test_the_backlog_counts_waiting_readings_and_warns_when_the_oldest_is_old(
     assert found.found == "2 reading(s) waiting, the oldest from 120 min ago"
     assert "see the broker and collector checks" in found.fix
     assert backlog(path, now - HOUR_NS - 10**9).status == "ok"  # then, it was under an hour old
-
-
-def fake_timedatectl(folder: Path, answer: str) -> str:
-    folder.mkdir(exist_ok=True)
-    tool = folder / "timedatectl"
-    tool.write_text(f"#!/bin/sh\necho {answer}\n")
-    tool.chmod(0o755)
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
 
 
 def test_ntp_follows_timedatectl_and_falls_back_to_the_kernel(
