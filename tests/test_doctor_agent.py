@@ -317,3 +317,24 @@ def test_an_invalid_file_and_an_unreachable_broker_are_printed_with_their_fixes(
     unknown = runner.invoke(app, ["doctor", "--config", str(config), "--reader", "nope"])
     assert unknown.exit_code == 2
     assert "no reader 'nope'" in unknown.stdout
+
+
+def test_read_timeout_reads_a_card_from_the_chosen_reader_only(
+    tmp_path: Path, make_pty: Callable[[str], SerialPty]
+) -> None:
+    lobby, store = make_pty("ttyLOBI"), make_pty("ttyGUDANG")
+    readers = [
+        {"id": "rfid-lobi", "port": str(lobby.device)},
+        {"id": "rfid-gudang", "port": str(store.device)},
+    ]
+    config = write_config(tmp_path, Mosquitto(tmp_path / "unused"), readers=readers)
+    outcome: list[tuple[int, dict[str, dict[str, Any]]]] = []
+    args = ("--read-timeout", "20", "--reader", "rfid-lobi")
+    worker = threading.Thread(target=lambda: outcome.append(doctor(config, *args)))
+    worker.start()
+    wait_until(lambda: lobby.is_open_by(os.getpid()), timeout=20, what="doctor opens the port")
+    lobby.write(b"\x0262E3086CED08\x03")
+    worker.join()
+    _, checks = outcome[0]
+    assert checks["reader rfid-lobi read"]["status"] == "ok"
+    assert "reader rfid-gudang read" not in checks

@@ -20,6 +20,7 @@ from sandbox.doctor import (
     broker_with_logins,
 )
 from sandbox.logbook import served
+from sandbox.servers.base import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -156,3 +157,25 @@ def test_a_login_without_the_collectors_acl_cannot_publish_receipts(
     assert receipts["status"] == "fail"
     assert "refused" in receipts["found"]
     assert "write on pelangi/+/+/stored" in receipts["fix"]
+
+
+def test_nothing_reachable_fails_fast_and_skips_what_depends_on_it(tmp_path: Path) -> None:
+    nowhere = f"127.0.0.1:{free_port()}"
+    config = tmp_path / "collector.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "mqtt": {"host": "127.0.0.1", "port": free_port()},
+                "influxdb": {"url": f"http://{nowhere}"},
+                "state": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+            }
+        )
+    )
+    code, checks = doctor(config)
+    assert code == 2
+    assert "connection refused" in checks["broker reachable"]["found"]
+    assert "cannot connect" in checks["InfluxDB reachable"]["found"]
+    assert "sudo systemctl status influxdb" in checks["InfluxDB reachable"]["fix"]
+    assert checks["InfluxDB write"]["found"] == "skipped: needs 'InfluxDB reachable', which failed"
+    assert checks["SMTP"]["found"] == "no alerts.notify.smtp configured"
+    assert not (tmp_path / "state.db").exists()  # looking created nothing
