@@ -16,6 +16,7 @@ from collector.cli_common import DEFAULT_CONFIG, EXIT_FAILED, ConfigOption, stor
 from collector.config import CollectorSettings
 from collector.dashboards.cli import dashboards
 from collector.deadletter_cli import dead_letters
+from collector.doctor import doctor
 from collector.errors import CollectorError, StorageError
 from collector.gateways.cli import gateway
 from collector.service import run as run_collector
@@ -44,6 +45,7 @@ app.add_typer(state, name="state")
 app.add_typer(alerts, name="alerts")
 app.add_typer(gateway, name="gateway")
 app.add_typer(dashboards, name="dashboards")
+app.command()(doctor)
 
 
 @app.command()

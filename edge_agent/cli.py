@@ -11,6 +11,7 @@ from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
 from edge_agent.toolkit.cli import live_read_command, snmp_check_command
+from edge_agent.toolkit.doctor import doctor
 from edge_agent.toolkit.init.cli import init_command
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
@@ -27,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command()(doctor)
 
 ConfigOption = Annotated[
     Path,

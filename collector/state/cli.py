@@ -38,7 +38,7 @@ def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Show the state database (password masked), its schema revision and whether to upgrade."""
     settings = load_or_exit(config, CollectorSettings).state
     with failures_reported():
-        revision = _revision(settings)
+        revision = revision_of(settings)
     newest = migrate.head()
     typer.echo(f"state database: {settings.display_url}")
     typer.echo(f"revision: {revision or 'none (empty database)'}")
@@ -64,7 +64,7 @@ def upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """
     settings = load_or_exit(config, CollectorSettings).state
     with failures_reported():
-        before = _revision(settings)
+        before = revision_of(settings)
         # open_state refuses a newer schema and proves the database writable afterwards.
         with open_state(settings, upgrade=True) as database:
             after = database.revision()
@@ -74,7 +74,7 @@ def upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
         typer.echo(f"{settings.display_url}: upgraded from {before or 'empty'} to {after}")
 
 
-def _revision(settings: StateSettings) -> str | None:
+def revision_of(settings: StateSettings) -> str | None:
     """The database's revision, without creating an SQLite file that is not there."""
     path = settings.engine_url.database
     # A missing folder is left to the connection, which explains what to create.

@@ -22,14 +22,16 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from collector.alerts.notify.errors import DeliveryRefused, DeliveryUnavailable
 from collector.alerts.notify.formats import one_line
 from collector.alerts.notify.render import Renderer
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from collector.alerts.notify.render import RenderedMessage
     from collector.alerts.notify.settings import SmtpSettings
@@ -144,8 +146,36 @@ class EmailChannel:
         except (SmtpUnavailable, SmtpRefused) as exc:
             return exc.transcript
 
+    def greet(self) -> tuple[Reply, ...]:
+        """Connect, EHLO, STARTTLS and log in as configured, then QUIT: no mail is sent.
+
+        For ``pelangi-collector doctor``: returns the conversation; raises
+        :class:`SmtpUnavailable` naming the step that failed, as :meth:`send` does.
+        """
+        transcript: list[Reply] = []
+        target = self.settings.display
+
+        def quit_(smtp: smtplib.SMTP) -> None:
+            self._expect(transcript, "QUIT", smtp.quit(), target)
+
+        self._converse(transcript, quit_, last_step="QUIT")
+        return tuple(transcript)
+
     def _transact(self, mail: EmailMessage, to: list[str]) -> EmailDelivery:
         transcript: list[Reply] = []
+        target = self.settings.display
+        return self._converse(
+            transcript, lambda smtp: self._envelope(smtp, mail, to, transcript, target)
+        )
+
+    def _converse(
+        self,
+        transcript: list[Reply],
+        then: Callable[[smtplib.SMTP], T],
+        *,
+        last_step: str = "MAIL FROM",
+    ) -> T:
+        """Connect, greet, secure and log in, then ``then``; every failure as our errors."""
         target = self.settings.display
         # Named before each step, so an error without a reply still says where it happened.
         step = "connect"
@@ -162,8 +192,8 @@ class EmailChannel:
             if self.settings.username is not None:
                 step = "AUTH"
                 self._login(smtp, transcript, target)
-            step = "MAIL FROM"
-            return self._envelope(smtp, mail, to, transcript, target)
+            step = last_step
+            return then(smtp)
         except (SmtpUnavailable, SmtpRefused):
             raise
         except smtplib.SMTPResponseException as exc:
