@@ -209,8 +209,33 @@ class Deployment:
         Raises:
             SandboxError: it exited with another status; the message carries its output.
         """
-        argv = [str(venv_program("pelangi-collector")), *map(str, args)]
-        argv += ["--config", str(self.collector_config_path)]
+        return self.tool(
+            "pelangi-collector",
+            *args,
+            "--config",
+            self.collector_config_path,
+            timeout=timeout,
+            ok=ok,
+        )
+
+    def agent_command(
+        self, *args: str | Path, timeout: float = 120.0, ok: Collection[int] = (0,)
+    ) -> str:
+        """Run ``pelangi-agent ARGS --config <ours>`` and return its output (see above)."""
+        return self.tool(
+            "pelangi-agent", *args, "--config", self.agent_config_path, timeout=timeout, ok=ok
+        )
+
+    @staticmethod
+    def tool(
+        program: str, *args: str | Path, timeout: float = 120.0, ok: Collection[int] = (0,)
+    ) -> str:
+        """Run ``program ARGS`` from the virtualenv; its output (stdout and stderr, in order).
+
+        Raises:
+            SandboxError: it exited with a status not in ``ok``; the message carries its output.
+        """
+        argv = [str(venv_program(program)), *map(str, args)]
         # One stream, in the order it was written (progress lines before the summary).
         result = subprocess.run(
             argv,
@@ -224,7 +249,7 @@ class Deployment:
         if result.returncode not in ok:
             command = " ".join(map(str, args))
             raise SandboxError(
-                f"`pelangi-collector {command}` exited with status {result.returncode}:\n{output}"
+                f"`{program} {command}` exited with status {result.returncode}:\n{output}"
             )
         return output
 

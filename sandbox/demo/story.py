@@ -22,6 +22,7 @@ from sandbox.demo.devices import agent_devices, plug_in_door_and_switch, show_de
 from sandbox.demo.output import say, step
 from sandbox.demo.resilience import CONFIRM_TIMEOUT_S, show_resilience
 from sandbox.demo.stage import DATABASE, GATEWAY, HOLD_GAP_MS, READER, SITE, Demo
+from sandbox.demo.toolkit import show_toolkit
 from sandbox.deployment import Deployment, DeploymentSettings, Reader
 from sandbox.processes import SandboxError
 from sandbox.servers import InfluxDB, Mosquitto, SerialPty
@@ -113,6 +114,7 @@ def run(demo: Demo) -> None:
     check_rows(rows, expected)
 
     show_devices(demo, door_pty, influx)
+    show_toolkit(deployment)
     show_resilience(deployment, broker, pty, influx)
     show_alerts(demo, deployment, door_pty, smtp)
 
