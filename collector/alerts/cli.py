@@ -61,6 +61,8 @@ def run(config: ConfigOption = DEFAULT_CONFIG, log_level: LogLevelOption = None)
 
     One engine is active at a time (the lease in the state database); a second one started
     elsewhere stands by and takes over when the active one's lease expires.
+
+    Example: pelangi-collector alerts run -c /etc/pelangi/collector.yaml
     """
     settings = load_or_exit(config, CollectorSettings)
     setup(log_level or settings.log_level)
@@ -106,7 +108,10 @@ def list_(
         bool, typer.Option("--all", "-a", help="Also the resolved alerts the store still keeps.")
     ] = False,
 ) -> None:
-    """Show the alerts firing and pending (--all: resolved too) and the silences."""
+    """Show the alerts firing and pending (--all: resolved too) and the silences.
+
+    Example: pelangi-collector alerts list --all
+    """
     phases = _ORDER if everything else _ORDER[:2]
     with opened_store(config) as (_, store):
         found = store.alerts(*phases)
@@ -147,6 +152,8 @@ def send_test(
 
     Exit 0: the server accepted it; 1: the server refused it (its reply is the last line)
     or could not be reached.
+
+    Example: pelangi-collector alerts test --to posjaga@kutaitimurkab.go.id --language id
     """
     settings = load_or_exit(config, CollectorSettings)
     notify = settings.alerts.notify
@@ -193,7 +200,10 @@ OUTBOX_HEADER: Final = (
 
 @alerts.command()
 def outbox(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Show the notifications waiting to be sent: attempts so far and the last error."""
+    """Show the notifications waiting to be sent: attempts so far and the last error.
+
+    Example: pelangi-collector alerts outbox -c /etc/pelangi/collector.yaml
+    """
     with opened_store(config) as (_, store):
         waiting = store.outbox()
     rows = [

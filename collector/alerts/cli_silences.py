@@ -153,7 +153,10 @@ def add(  # noqa: PLR0913, PLR0917 - each is a command-line parameter, named by 
 
 @silence.command("list")
 def list_(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Silences in force or still to come (ended ones are not shown), by start."""
+    """Silences in force or still to come (ended ones are not shown), by start.
+
+    Example: pelangi-collector alerts silence list
+    """
     with opened_store(config) as (_, store):
         found = store.silences(now())
     echo_table(SILENCE_HEADER, [cells(entry) for entry in found], "silence(s)")
@@ -164,7 +167,10 @@ def remove(
     silence_id: Annotated[int, typer.Argument(metavar="ID", help="The id silence list shows.")],
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """End a silence now by deleting it: its alerts are heard again."""
+    """End a silence now by deleting it: its alerts are heard again.
+
+    Example: pelangi-collector alerts silence remove 3
+    """
     with opened_store(config) as (_, store):
         gone = store.remove_silence(silence_id)
     typer.echo(f"removed silence {gone.id}: {matchers(gone)}")

@@ -52,6 +52,8 @@ def export(
     The data source file holds InfluxDB's password or token when configured: it is made
     readable by its owner only. Copy ``provisioning/*`` to /etc/grafana/provisioning/ and the
     JSON files to the provider's path (README, Grafana).
+
+    Example: pelangi-collector dashboards export /tmp/pelangi-grafana -c /etc/pelangi/collector.yaml
     """
     settings = load_or_exit(config, CollectorSettings)
     from collector.dashboards.export import export as write_all  # noqa: PLC0415 - the SDK is slow to import

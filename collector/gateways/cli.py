@@ -141,7 +141,10 @@ def add(  # noqa: PLR0913, PLR0917 - each is a command-line parameter, named by 
 def list_gateways(
     password_file: PasswdOption = DEFAULT_PASSWD, acl_file: AclOption = DEFAULT_ACL
 ) -> None:
-    """The gateways added, their users, and whether each has its login."""
+    """The gateways added, their users, and whether each has its login.
+
+    Example: sudo pelangi-collector gateway list
+    """
     try:
         with editing(password_file, acl_file) as files:
             rows = [
@@ -159,7 +162,10 @@ def remove(
     password_file: PasswdOption = DEFAULT_PASSWD,
     acl_file: AclOption = DEFAULT_ACL,
 ) -> None:
-    """Remove a gateway's login and ACL lines (it can no longer connect once reloaded)."""
+    """Remove a gateway's login and ACL lines (it can no longer connect once reloaded).
+
+    Example: sudo pelangi-collector gateway remove bukit-pelangi/gw-lobi
+    """
     site, gateway_id = _where(where)
     try:
         with editing(password_file, acl_file) as files:

@@ -35,7 +35,10 @@ state = typer.Typer(help="The state database (registry, attendance, alerts).", n
 
 @state.command()
 def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Show the state database (password masked), its schema revision and whether to upgrade."""
+    """Show the state database (password masked), its schema revision and whether to upgrade.
+
+    Example: pelangi-collector state status -c /etc/pelangi/collector.yaml
+    """
     settings = load_or_exit(config, CollectorSettings).state
     with failures_reported():
         revision = revision_of(settings)
@@ -61,6 +64,8 @@ def upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Bring the schema up to this Pelangi's newest revision (nothing to do when it is).
 
     Take a backup first (README, "State database"). Safe to run again.
+
+    Example: pelangi-collector state upgrade -c /etc/pelangi/collector.yaml
     """
     settings = load_or_exit(config, CollectorSettings).state
     with failures_reported():

@@ -37,6 +37,8 @@ def compute(
 
     Each day's results replace what was stored for it, in InfluxDB (attendance_day) and
     the state database, so a day recomputed after late taps arrived is simply right.
+
+    Example: pelangi-collector attendance compute --from 2026-12-01 --to 2026-12-31
     """
     start, end = period(day, first, last)
     if end > wita_today():
@@ -75,6 +77,8 @@ def run(
     Yesterday is recomputed on every pass as well, so a day is closed (its night shifts
     and late taps included) within one interval of its windows ending; a backlog older
     than the lookback needs ``attendance compute --from``.
+
+    Example: pelangi-collector attendance run --interval 300 -c /etc/pelangi/collector.yaml
     """
     stop = stop_on_signals()
     with opened(config, influx=True) as ctx:

@@ -91,7 +91,10 @@ def list_(
         bool, typer.Option("--inactive", help="Also those not employed on that day.")
     ] = False,
 ) -> None:
-    """List employees (of a unit) employed on a day, by unit and name, with their cards."""
+    """List employees (of a unit) employed on a day, by unit and name, with their cards.
+
+    Example: pelangi-collector employees list --unit diskominfo --date 2026-12-03
+    """
     on = day or today()
     with opened(config) as ctx:
         if unit is not None:
@@ -112,6 +115,8 @@ def find(
     """Find employees by part of their key, NIP or name (any case), or by a card they held.
 
     A card may be given in any printed form (001293D8, 0001217496, 018,37848...).
+
+    Example: pelangi-collector employees find 0001217496
     """
     with opened(config) as ctx:
         found = {person.key: person for person in ctx.registry.find(text)}
@@ -127,7 +132,10 @@ def show(
     key: Annotated[str, typer.Argument(help="The employee's key or NIP.")],
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Show one employee: their fields, every card they held and when, all their leave."""
+    """Show one employee: their fields, every card they held and when, all their leave.
+
+    Example: pelangi-collector employees show 198503122010011001
+    """
     with opened(config) as ctx:
         record = ctx.registry.show(key)
         for line in _record_lines(record, ctx):

@@ -80,7 +80,10 @@ def list_(
     last: Annotated[date | None, day_option("--to", "...up to this day (default: no end).")] = None,
     unit: Annotated[str | None, typer.Option("--unit", "-u", help="Only this unit.")] = None,
 ) -> None:
-    """List leave covering a day of a period (default: today's and coming leave)."""
+    """List leave covering a day of a period (default: today's and coming leave).
+
+    Example: pelangi-collector attendance leave list --from 2026-12-01 --unit diskominfo
+    """
     with opened(config) as ctx:
         if unit is not None:
             ctx.settings.unit(unit)  # an unknown unit is refused, listing the known ones
@@ -99,7 +102,10 @@ def remove(
     leave_id: Annotated[int, typer.Argument(metavar="ID", help="Its id (see `leave list`).")],
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Delete leave registered by mistake (the days are recomputed by the next run)."""
+    """Delete leave registered by mistake (the days are recomputed by the next run).
+
+    Example: pelangi-collector attendance leave remove 17
+    """
     with opened(config) as ctx:
         removed = ctx.registry.remove_leave(leave_id)
     typer.echo(f"removed leave {_described(removed)} of {removed.employee}")

@@ -60,6 +60,8 @@ def report(  # noqa: PLR0913, PLR0917 - typer options: a command line, not a cal
     Reads what ``attendance compute`` or ``attendance run`` stored; days never computed
     are named in a warning. XLSX: a sheet per table, ready to print and sign; CSV: one
     file per table, UTF-8 for Excel.
+
+    Example: pelangi-collector attendance report --month 2026-11 --unit diskominfo
     """
     start, end = period(day, first, last, month, month_allowed=True)
     target = output or Path(_default_name(start, end, unit, file_format))
@@ -92,7 +94,10 @@ def today(
     limit: Annotated[int, typer.Option("--limit", min=0, help="Rows per list (0: all).")] = 50,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Who is in, who is late and who has not come yet today (computed now, then stored)."""
+    """Who is in, who is late and who has not come yet today (computed now, then stored).
+
+    Example: pelangi-collector attendance today --unit diskominfo
+    """
     with opened(config, influx=True) as ctx:
         if unit is not None:
             ctx.settings.unit(unit)  # an unknown unit: the known ones, not an empty table

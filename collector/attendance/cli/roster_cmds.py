@@ -49,7 +49,10 @@ def list_(
     config: ConfigOption = DEFAULT_CONFIG,
     unit: Annotated[str | None, typer.Option("--unit", "-u", help="Only this unit.")] = None,
 ) -> None:
-    """List the shifts rostered from --from to --to, by day (a shift is on the day it starts)."""
+    """List the shifts rostered from --from to --to, by day (a shift is on the day it starts).
+
+    Example: pelangi-collector roster list --from 2026-12-01 --to 2026-12-07 --unit satpam
+    """
     if last < first:
         raise refuse("--to", f"a day from {first} on", str(last))
     with opened(config) as ctx:
