@@ -12,6 +12,7 @@ from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
+from pelangi.version import add_version_option
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/agent.yaml")
 EXIT_CANNOT_START: Final = 1
@@ -25,6 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+add_version_option(app, "pelangi-agent")
 
 ConfigOption = Annotated[
     Path,
