@@ -10,6 +10,7 @@ import typer
 from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
+from edge_agent.toolkit.install_cli import install_service
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
 from pelangi.version import add_version_option
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 add_version_option(app, "pelangi-agent")
+app.command("install-service")(install_service)
 
 ConfigOption = Annotated[
     Path,
