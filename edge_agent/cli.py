@@ -11,6 +11,8 @@ from edge_agent.agent import run as run_agent
 from edge_agent.config import AgentSettings
 from edge_agent.errors import AgentError
 from edge_agent.toolkit.install_cli import install_service
+from edge_agent.toolkit.outbox_cli import outbox
+from edge_agent.toolkit.status_cli import status
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
 from pelangi.version import add_version_option
@@ -29,6 +31,8 @@ app = typer.Typer(
 )
 add_version_option(app, "pelangi-agent")
 app.command("install-service")(install_service)
+app.command("status")(status)
+app.add_typer(outbox, name="outbox")
 
 ConfigOption = Annotated[
     Path,
