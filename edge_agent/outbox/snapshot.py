@@ -11,21 +11,19 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from edge_agent.outbox._errors import OutboxError
 from edge_agent.outbox._files import lock_file
 from edge_agent.outbox._sqlite import (
     BUSY_TIMEOUT_S,
-    ScannedRow,
     close,
     connect,
     device_names,
     oldest_ts,
-    scan,
     transaction,
 )
+from edge_agent.outbox._values import OutboxEntry
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,46 +31,36 @@ if TYPE_CHECKING:
 
 PAGE: Final = 1000
 """Rows read per query: a large backlog is streamed, never held in memory at once."""
+EXPORTED: Final = (
+    "SELECT id, device, event, ts, body, seq FROM reading WHERE id > ? ORDER BY id LIMIT ?"
+)
+"""A page of rows after an id, with the columns an export shows."""
+ExportedRow = tuple[int, int, int, int, bytes, int]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredReading:
-    """One reading as the outbox holds it."""
+def stored_readings(path: Path) -> Iterator[OutboxEntry]:
+    """Every reading in the outbox at ``path``, oldest first; raises OutboxError.
 
-    device: str
-    seq: int
-    """The reading's seq (-1 for a row stored before seqs were kept)."""
-    is_event: bool
-    body: bytes
-    """The reading's JSON, as it will be published."""
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    """How much the outbox holds."""
-
-    readings: int
-    oldest_ts: int | None
-    """The oldest reading's ts (ns since the epoch); None when empty."""
-
-
-def stored_readings(path: Path) -> Iterator[StoredReading]:
-    """Every reading in the outbox at ``path``, oldest first; raises OutboxError."""
+    ``seq`` is -1 for a row stored before seqs were kept; ``mono_ns`` is always None.
+    """
     with _read_only(path) as db:
         names = device_names(db)
         after = 0
-        while rows := _scan(db, path, after):
-            for row_id, device, event, body, seq, _, _ in rows:
+        while rows := _page(db, path, after):
+            for row_id, device, event, ts, body, seq in rows:
                 after = row_id
-                yield StoredReading(names.get(device, f"#{device}"), seq, bool(event), bytes(body))
+                if device not in names:  # the running agent met a new device meanwhile
+                    names = device_names(db)
+                name = names.get(device, f"#{device}")
+                yield OutboxEntry(name, bytes(body), bool(event), ts, seq)
 
 
-def backlog(path: Path) -> Backlog:
-    """How many readings the outbox at ``path`` holds, and the oldest one's ts."""
+def backlog(path: Path) -> tuple[int, int | None]:
+    """How many readings the outbox at ``path`` holds, and the oldest one's ts (None: empty)."""
     with _read_only(path) as db:
         try:
             count = db.execute("SELECT count(*) FROM reading").fetchone()[0]
-            return Backlog(int(count), oldest_ts(db))
+            return int(count), oldest_ts(db)
         except sqlite3.Error as exc:
             raise OutboxError(path, f"cannot read it: {exc}") from None
 
@@ -114,8 +102,8 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
         close(db)
 
 
-def _scan(db: sqlite3.Connection, path: Path, after: int) -> list[ScannedRow]:
+def _page(db: sqlite3.Connection, path: Path, after: int) -> list[ExportedRow]:
     try:
-        return scan(db, after=after, before=None, limit=PAGE)
+        return db.execute(EXPORTED, (after, PAGE)).fetchall()
     except sqlite3.Error as exc:
         raise OutboxError(path, f"cannot read it: {exc}") from None

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 import typer
 
 from edge_agent.config import AgentSettings
-from edge_agent.outbox import OutboxError
-from edge_agent.outbox.snapshot import StoredReading, backlog, purge, stored_readings
+from edge_agent.outbox import OutboxEntry, OutboxError
+from edge_agent.outbox.snapshot import backlog, purge, stored_readings
 from edge_agent.toolkit.options import DEFAULT_CONFIG, ConfigOption
 from pelangi.cli import load_or_exit
 from pelangi.console import fail
@@ -75,17 +75,17 @@ def purge_command(
     settings = load_or_exit(config, AgentSettings)
     path = settings.outbox_path
     try:
-        held = backlog(path)
+        readings, oldest_ts = backlog(path)
     except OutboxError as exc:
         raise fail(str(exc), "check state_dir / outbox.path in the configuration") from None
-    if not held.readings:
+    if not readings:
         typer.echo(f"the outbox {path} is empty: nothing to purge")
         return
     oldest = ""
-    if held.oldest_ts is not None:
-        age_h = (time.time_ns() - held.oldest_ts) / 3.6e12
-        oldest = f", the oldest from {_iso(held.oldest_ts)} ({age_h:.1f} h ago)"
-    question = f"delete {held.readings} undelivered reading(s){oldest} from {path}?"
+    if oldest_ts is not None:
+        age_h = (time.time_ns() - oldest_ts) / 3.6e12
+        oldest = f", the oldest from {_iso(oldest_ts)} ({age_h:.1f} h ago)"
+    question = f"delete {readings} undelivered reading(s){oldest} from {path}?"
     if not yes and not typer.confirm(question, default=False):
         typer.echo("nothing deleted")
         raise typer.Exit(1)
@@ -97,18 +97,17 @@ def purge_command(
     typer.echo(f"deleted {deleted} reading(s) from {path}")
 
 
-def _line(reading: StoredReading) -> dict[str, Any]:
+def _line(reading: OutboxEntry) -> dict[str, Any]:
     try:
-        payload: Any = json.loads(reading.body)
+        payload: Any = json.loads(reading.reading)
     except ValueError:  # never stored by this agent, but say what is there
-        payload = reading.body.decode("utf-8", "replace")
+        payload = reading.reading.decode("utf-8", "replace")
     fields = payload if isinstance(payload, dict) else {}
-    ts = fields.get("ts")
     return {
         "device": reading.device,
         "seq": reading.seq,
-        "ts": ts,
-        "time": _iso(ts) if isinstance(ts, int) else None,
+        "ts": reading.ts,
+        "time": _iso(reading.ts),
         "kind": fields.get("kind"),
         "event": reading.is_event,
         "payload": payload,
