@@ -6,6 +6,7 @@ writes is checked by systemd-analyze in tests/test_systemd_units.py's way.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,6 +18,9 @@ from edge_agent.cli import app
 if TYPE_CHECKING:
     from pathlib import Path
 
+as_root = pytest.mark.skipif(
+    os.geteuid() != 0, reason="useradd and chown to the service's group need root"
+)
 CONFIG = {
     "site": "bukit-pelangi",
     "gateway": "gw-1",
@@ -62,6 +66,7 @@ def test_dry_run_prints_every_change_and_makes_none(root: Path) -> None:
     assert not (root / "etc" / "systemd").exists()
 
 
+@as_root
 def test_installs_then_changes_nothing_the_second_time(root: Path) -> None:
     output = _install(root)
     assert "done: write unit" in output
@@ -89,6 +94,7 @@ def test_installs_then_changes_nothing_the_second_time(root: Path) -> None:
     assert "nothing to change" in again
 
 
+@as_root
 def test_an_existing_user_is_added_to_dialout(root: Path) -> None:
     with (root / "etc/passwd").open("a", encoding="utf-8") as passwd:
         passwd.write("pelangi:x:990:990::/var/lib/pelangi:/usr/sbin/nologin\n")
@@ -99,6 +105,7 @@ def test_an_existing_user_is_added_to_dialout(root: Path) -> None:
     assert "dialout:x:20:pelangi" in (root / "etc/group").read_text(encoding="utf-8")
 
 
+@as_root
 def test_an_outbox_outside_var_lib_is_the_only_writable_path(root: Path) -> None:
     config = {**CONFIG, "state_dir": "/srv/pelangi"}
     (root / "etc/pelangi/agent.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")

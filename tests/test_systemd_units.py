@@ -7,6 +7,7 @@ insists that ExecStart's program exists: the checked copies point at this virtua
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -14,7 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from edge_agent.cli import app
 from edge_agent.toolkit.unitfile import SHIPPED, UnitSpec, device_rules, render, state_directory
 
 UNITS = Path(__file__).parent.parent / "config" / "systemd"
@@ -115,5 +118,23 @@ def test_rendered_unit_verifies_and_scores(tmp_path: Path) -> None:
     )
     unit = tmp_path / "pelangi-agent.service"
     unit.write_text(render(spec), encoding="utf-8")
+    _verify(unit)
+    assert _exposure(unit) <= TARGET
+
+
+@needs_analyze
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to the service's group needs root")
+def test_the_unit_install_service_writes_verifies_and_scores(tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    (etc / "pelangi").mkdir(parents=True)
+    (etc / "passwd").write_text("pelangi:x:990:990::/:/usr/sbin/nologin\n", encoding="utf-8")
+    (etc / "group").write_text("dialout:x:20:pelangi\npelangi:x:990:\n", encoding="utf-8")
+    config = "site: s\ngateway: g\nreaders: [{id: r1, port: /dev/ttyUSB0}]\n"
+    (etc / "pelangi" / "agent.yaml").write_text(config, encoding="utf-8")
+    args = ["install-service", "--root", str(tmp_path), "--program", f"{VENV_BIN}/pelangi-agent"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    unit = etc / "systemd" / "system" / "pelangi-agent.service"
+    assert "DeviceAllow=/dev/ttyUSB0 rw" in unit.read_text(encoding="utf-8")
     _verify(unit)
     assert _exposure(unit) <= TARGET
