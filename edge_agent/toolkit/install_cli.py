@@ -36,8 +36,9 @@ def install_service(  # noqa: PLR0913 - one parameter per option
 ) -> None:
     """Install the agent as a systemd service: unit, system user (dialout group), config mode.
 
-    The unit allows exactly the serial ports and GPIO chips of the configuration: run it
-    again after changing them. Running it twice changes nothing.
+    It allows exactly the configured serial ports and GPIO chips: run it again after changes.
+
+    Running it twice changes nothing.
 
     Example: sudo pelangi-agent install-service --config /etc/pelangi/agent.yaml --dry-run
     """

@@ -26,6 +26,10 @@ from pelangi.console import fail
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+CHECK_PATH = (
+    "check state_dir (and outbox.path) in the configuration, and that you may read the "
+    "files there: sudo pelangi-agent outbox ..."
+)
 STOP_FIRST = "stop it first: systemctl stop pelangi-agent (start it again after the purge)"
 
 outbox = typer.Typer(
@@ -54,7 +58,7 @@ def export(
                 out.write(json.dumps(_line(reading), sort_keys=True, ensure_ascii=False) + "\n")
                 count += 1
     except OutboxError as exc:
-        raise fail(str(exc), "check state_dir / outbox.path in the configuration") from None
+        raise fail(str(exc), CHECK_PATH) from None
     except OSError as exc:
         raise fail(f"cannot write {file}: {exc.strerror}", "choose a writable file") from None
     typer.echo(f"exported {count} reading(s) from {settings.outbox_path} to {file}", err=True)
@@ -77,7 +81,7 @@ def purge_command(
     try:
         readings, oldest_ts = backlog(path)
     except OutboxError as exc:
-        raise fail(str(exc), "check state_dir / outbox.path in the configuration") from None
+        raise fail(str(exc), CHECK_PATH) from None
     if not readings:
         typer.echo(f"the outbox {path} is empty: nothing to purge")
         return

@@ -39,6 +39,11 @@ def status(config: ConfigOption = DEFAULT_CONFIG, *, as_json: JsonOption = False
             f"no status file at {path}: the agent has not run with this state_dir",
             "start it: systemctl start pelangi-agent (then: systemctl status pelangi-agent)",
         ) from None
+    except PermissionError:
+        raise fail(
+            f"cannot read the status file {path}: permission denied",
+            "run it as root or as a member of the agent's group: sudo pelangi-agent status",
+        ) from None
     except (OSError, ValueError, KeyError) as exc:
         raise fail(f"cannot read the status file {path}: {exc}", NOT_RUNNING_FIX) from None
     interval = float(document.get("interval_s", 5.0))
