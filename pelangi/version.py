@@ -7,6 +7,7 @@ technician reports is then the one pip installed.
 # No ``from __future__ import annotations``: typer evaluates the callback's annotations,
 # which name a local function.
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Final
 
@@ -15,6 +16,7 @@ import typer
 DISTRIBUTION: Final = "pelangi"
 
 
+@cache  # the running agent puts it in its status file every few seconds
 def package_version() -> str:
     """The installed version of the ``pelangi`` distribution (``unknown`` if not installed)."""
     try:
