@@ -24,6 +24,7 @@ from collector.state.cli import state
 from collector.storage import open_backend
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
+from pelangi.version import add_version_option
 
 EXIT_STALLED: Final = 70
 """Exit status when the watchdog found the collector stalled (EX_SOFTWARE)."""
@@ -36,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+add_version_option(app, "pelangi-collector")
 
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(attendance, name="attendance")

@@ -15,6 +15,7 @@ gateway's disk when ``submit`` returns. Everything is built here, in one place.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 from typing import TYPE_CHECKING, Final
@@ -30,14 +31,17 @@ from edge_agent.readers.service import ReaderService
 from edge_agent.sequence import SequenceCounter
 from edge_agent.snmp.service import SwitchService
 from edge_agent.timebase import TimeBase
+from edge_agent.toolkit.statusfile import StatusWriter, build_status, status_path
 from edge_agent.uplink.publisher import MqttPublisher
 from pelangi.payloads import AgentHealth
+from pelangi.version import package_version
 
 if TYPE_CHECKING:
     import threading
 
     from edge_agent.config import AgentSettings
     from edge_agent.sink import ReadingSink
+    from edge_agent.timebase import ClockStatus
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,8 @@ class Agent:
         self.switches = SwitchService(settings.switches, self.emitter)
         self.health = HealthSampler(settings.state_dir)
         self._next_health = 0.0
+        self.status_file = StatusWriter(status_path(settings.state_dir))
+        self._started = time.monotonic()
 
     def start(self) -> None:
         """Connect the sink and start every device source; returns at once."""
@@ -125,6 +131,8 @@ class Agent:
         if now >= self._next_health:
             self._next_health = now + self.settings.health_interval_s
             self.publish_health()
+        if self.status_file.due(now):
+            self.write_status(now)
 
     def publish_health(self) -> None:
         """Publish the agent's health, delivery's and every driver's counters as one reading.
@@ -133,21 +141,7 @@ class Agent:
         if the contract's 256 counters are not enough, drivers' counters are cut, not those.
         """
         sample = self.health.sample()
-        delivery = self.sink.health()
-        counters: Counter[str] = Counter(delivery.counters)
-        counters.update(self.readers.counters)
-        counters.update(self.doors.counters)
-        counters.update(self.switches.counters)
-        clock = self.timebase.status()
-        counters["clock.correcting"] = int(clock.correcting)
-        counters["clock.known"] = int(clock.offset_ms is not None)
-        problems = [*delivery.problems]
-        if clock.correcting and clock.offset_ms is not None:
-            # Second: a problem of delivery may say why readings are held back.
-            problems.insert(min(1, len(problems)), _clock_problem(clock.offset_ms))
-        if self.anchor_file.problem:
-            problems.append(self.anchor_file.problem)
-        names = {_counter_name(name): value for name, value in counters.items()}
+        names, problems, clock = self.health_parts()
         self.emitter.emit(
             HEALTH_DEVICE,
             [
@@ -166,6 +160,42 @@ class Agent:
             ],
         )
 
+    def health_parts(self) -> tuple[dict[str, int], list[str], ClockStatus]:
+        """The health reading's counters, problems and clock (also the status file's)."""
+        delivery = self.sink.health()
+        counters: Counter[str] = Counter(delivery.counters)
+        counters.update(self.readers.counters)
+        counters.update(self.doors.counters)
+        counters.update(self.switches.counters)
+        clock = self.timebase.status()
+        counters["clock.correcting"] = int(clock.correcting)
+        counters["clock.known"] = int(clock.offset_ms is not None)
+        problems = [*delivery.problems]
+        if clock.correcting and clock.offset_ms is not None:
+            # Second: a problem of delivery may say why readings are held back.
+            problems.insert(min(1, len(problems)), _clock_problem(clock.offset_ms))
+        if self.anchor_file.problem:
+            problems.append(self.anchor_file.problem)
+        return {_counter_name(k): v for k, v in counters.items()}, problems, clock
+
+    def write_status(self, now: float, *, running: bool = True) -> None:
+        """Replace the status file ``pelangi-agent status`` reads (never raises OSError)."""
+        counters, problems, _ = self.health_parts()
+        wall = time.time()
+        settings = self.settings
+        identity = {"site": settings.site, "gateway": settings.gateway, "pid": os.getpid()}
+        identity |= {"version": package_version(), "mqtt": settings.mqtt.address}
+        document = build_status(
+            identity=identity,
+            counters=counters,
+            problems=problems,
+            wall_s=wall,
+            uptime_s=now - self._started,
+            last_delivery_s=self.status_file.last_delivery(counters, wall),
+            running=running,
+        )
+        self.status_file.write(document, now)
+
     def summary(self) -> str:
         """One statistics line: every reader, then delivery."""
         parts = self.readers.describe()
@@ -179,6 +209,7 @@ class Agent:
         self.doors.stop()
         self.switches.stop()
         self.sink.close(SINK_CLOSE_TIMEOUT_S)
+        self.write_status(time.monotonic(), running=False)  # status: "stopped", not "stuck"
 
 
 def _clock_problem(offset_ms: int) -> str:

@@ -13,8 +13,12 @@ from edge_agent.errors import AgentError
 from edge_agent.toolkit.cli import live_read_command, snmp_check_command
 from edge_agent.toolkit.doctor import doctor
 from edge_agent.toolkit.init.cli import init_command
+from edge_agent.toolkit.install_cli import install_service
+from edge_agent.toolkit.outbox_cli import outbox
+from edge_agent.toolkit.status_cli import status
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
+from pelangi.version import add_version_option
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/agent.yaml")
 EXIT_CANNOT_START: Final = 1
@@ -28,7 +32,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+add_version_option(app, "pelangi-agent")
 app.command()(doctor)
+app.command("install-service")(install_service)
+app.command("status")(status)
+app.add_typer(outbox, name="outbox")
 
 ConfigOption = Annotated[
     Path,

@@ -15,10 +15,15 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def replace_atomically(path: Path, text: str) -> None:
-    """Make ``text`` the content of ``path`` (ASCII); raises :class:`OSError` on failure."""
+def replace_atomically(path: Path, text: str, mode: int | None = None) -> None:
+    """Make ``text`` the content of ``path`` (ASCII); raises :class:`OSError` on failure.
+
+    ``mode``: the file's permission bits (default: as the umask leaves them).
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", encoding="ascii") as out:
+        if mode is not None:  # before the content: never readable more widely than asked
+            os.fchmod(out.fileno(), mode)
         out.write(text)
         out.flush()
         os.fsync(out.fileno())

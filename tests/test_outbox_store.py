@@ -76,7 +76,7 @@ def drain(outbox: Outbox, clock: FakeClock | None = None) -> list[OutboxBatch]:
 
 def test_the_public_api_is_exactly_all() -> None:
     public = {name for name in dir(edge_agent.outbox) if not name.startswith("_")}
-    modules = {"bench", "ledger", "policy", "settings", "store"}
+    modules = {"bench", "ledger", "policy", "settings", "snapshot", "store"}
     assert public - modules == set(edge_agent.outbox.__all__)
 
 

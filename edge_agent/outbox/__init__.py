@@ -61,6 +61,8 @@ Layers (the public :class:`Outbox` is a facade owning the three parts below it):
   ``_values`` (:class:`OutboxEntry`, :class:`OutboxBatch`, :class:`OutboxStats`) and
   ``_errors`` (:class:`OutboxError` and the words for disk trouble).
 - :mod:`edge_agent.outbox.settings`: the ``outbox:`` section of the agent's YAML file.
+- :mod:`edge_agent.outbox.snapshot`: the file seen from outside the agent (read-only
+  export, purge under the lock), for ``pelangi-agent outbox export | purge``.
 - :mod:`sandbox.bench.outbox`: the figures behind ``make bench``.
 """
 
