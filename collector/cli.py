@@ -55,7 +55,10 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     log_level: LogLevelOption = None,
 ) -> None:
-    """Start the collector: store every reading from the broker in InfluxDB, until stopped."""
+    """Start the collector: store every reading from the broker in InfluxDB, until stopped.
+
+    Example: pelangi-collector run --config /etc/pelangi/collector-1.yaml
+    """
     settings = load_or_exit(config, CollectorSettings)
     setup(log_level or settings.log_level)
     stop = stop_on_signals()
@@ -97,6 +100,8 @@ def validate(
 
     The holiday file is read only with ``--attendance``, the alert templates and references
     only with ``--alerts``: a mistake in them must not keep the collector itself from starting.
+
+    Example: pelangi-collector validate --config /etc/pelangi/collector-1.yaml --alerts
     """
     settings = load_or_exit(config, CollectorSettings)
     typer.echo(
@@ -119,7 +124,10 @@ def validate(
 
 @app.command("setup-db")
 def setup_db(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Create the database, retention policies and downsampling (safe to run again)."""
+    """Create the database, retention policies and downsampling (safe to run again).
+
+    Example: pelangi-collector setup-db --config /etc/pelangi/collector-1.yaml
+    """
     settings = load_or_exit(config, CollectorSettings)
     backend = open_backend(settings.influxdb)
     try:

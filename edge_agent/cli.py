@@ -54,7 +54,10 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     log_level: LogLevelOption = None,
 ) -> None:
-    """Start the agent: read every configured device and send the readings on, until stopped."""
+    """Start the agent: read every configured device and send the readings on, until stopped.
+
+    Example: pelangi-agent run --config /etc/pelangi/agent.yaml
+    """
     settings = load_or_exit(config, AgentSettings)
     setup(log_level or settings.log_level)
     stop = stop_on_signals()
@@ -67,7 +70,10 @@ def run(
 
 @app.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Check the configuration file without starting anything: prints a summary or each problem."""
+    """Check the configuration file without starting anything: prints a summary or each problem.
+
+    Example: pelangi-agent validate --config /etc/pelangi/agent.yaml
+    """
     settings = load_or_exit(config, AgentSettings)
     collectors = settings.primary_collectors
     waits_for = collectors if isinstance(collectors, str) else ", ".join(collectors)
