@@ -272,6 +272,21 @@ def test_a_port_without_permission_and_an_unwritable_outbox_folder(
     assert "sudo chown -R" in outbox["fix"]
 
 
+def hold_card(pty: SerialPty, worker: threading.Thread) -> None:
+    """A card held on the reader at ``pty`` until ``worker`` (doctor reading it) is done.
+
+    The frame repeats, as an RDM6300's does: pyserial empties the input buffer right
+    after it opens the port, so a single frame written just then may be dropped.
+    """
+    wait_until(lambda: pty.is_open_by(os.getpid()), timeout=20, what="doctor opens the port")
+
+    def read() -> bool:
+        pty.write(b"\x0262E3086CED08\x03")
+        return not worker.is_alive()
+
+    wait_until(read, timeout=20, what="doctor read the card")
+
+
 def test_a_read_decodes_a_card_and_silence_is_a_warning(
     make_pty: Callable[[str], SerialPty],
 ) -> None:
@@ -280,9 +295,7 @@ def test_a_read_decodes_a_card_and_silence_is_a_warning(
     found: list[Any] = []
     worker = threading.Thread(target=lambda: found.append(read_card(reader, 10.0)))
     worker.start()
-    wait_until(lambda: pty.is_open_by(os.getpid()), timeout=10, what="doctor opens the port")
-    pty.write(b"\x0262E3086CED08\x03")
-    worker.join()
+    hold_card(pty, worker)
     assert found[0].status == "ok"
     assert "from" in found[0].found
     silent = read_card(reader, 0.3)
@@ -332,9 +345,7 @@ def test_read_timeout_reads_a_card_from_the_chosen_reader_only(
     args = ("--read-timeout", "20", "--reader", "rfid-lobi")
     worker = threading.Thread(target=lambda: outcome.append(doctor(config, *args)))
     worker.start()
-    wait_until(lambda: lobby.is_open_by(os.getpid()), timeout=20, what="doctor opens the port")
-    lobby.write(b"\x0262E3086CED08\x03")
-    worker.join()
+    hold_card(lobby, worker)
     _, checks = outcome[0]
     assert checks["reader rfid-lobi read"]["status"] == "ok"
     assert "reader rfid-gudang read" not in checks

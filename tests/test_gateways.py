@@ -8,6 +8,7 @@ files ``gateway add`` produced lets each gateway publish on its own topics only.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -151,6 +152,13 @@ def test_add_prints_the_agent_part_and_list_and_remove_follow(tmp_path: Path) ->
         "bukit-pelangi  gw-lobi  gw-lobi        yes",
         "kantor-camat   gw-lobi  camat-gw-lobi  yes",
     ]
+    as_json = runner.invoke(app, ["gateway", "list", "--json", *files(tmp_path)])
+    assert json.loads(as_json.stdout)[1] == {
+        "site": "kantor-camat",
+        "gateway": "gw-lobi",
+        "user": "camat-gw-lobi",
+        "login": True,
+    }
     removed = runner.invoke(app, ["gateway", "remove", f"{SITE}/gw-lobi", *files(tmp_path)])
     assert removed.exit_code == 0, removed.output
     assert PasswdFile.parse((tmp_path / "pelangi.passwd").read_text(), "pw").users() == [

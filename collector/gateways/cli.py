@@ -24,6 +24,7 @@ from collector.cli_common import EXIT_FAILED
 from collector.gateways.acl import GatewayAccess
 from collector.gateways.files import GatewayFilesError, editing
 from collector.gateways.passwd import PasswdError, check_user, hash_password, new_password
+from pelangi.console import JsonOption, emit_json
 from pelangi.topics import IDENT_PATTERN
 
 DEFAULT_PASSWD: Final = Path("/etc/mosquitto/pelangi.passwd")
@@ -139,20 +140,28 @@ def add(  # noqa: PLR0913, PLR0917 - each is a command-line parameter, named by 
 
 @gateway.command("list")
 def list_gateways(
-    password_file: PasswdOption = DEFAULT_PASSWD, acl_file: AclOption = DEFAULT_ACL
+    password_file: PasswdOption = DEFAULT_PASSWD,
+    acl_file: AclOption = DEFAULT_ACL,
+    as_json: JsonOption = False,
 ) -> None:
     """The gateways added, their users, and whether each has its login.
 
-    Example: sudo pelangi-collector gateway list
+    Example: sudo pelangi-collector gateway list --json
     """
     try:
         with editing(password_file, acl_file) as files:
-            rows = [
-                [g.site, g.gateway, g.user, "yes" if files.passwd.hash_of(g.user) else "MISSING"]
-                for g in files.acl.gateways
-            ]
+            found = [(g, files.passwd.hash_of(g.user) is not None) for g in files.acl.gateways]
     except GatewayFilesError as exc:
         raise _fail(str(exc)) from None
+    if as_json:
+        emit_json(
+            [
+                {"site": g.site, "gateway": g.gateway, "user": g.user, "login": login}
+                for g, login in found
+            ]
+        )
+        return
+    rows = [[g.site, g.gateway, g.user, "yes" if login else "MISSING"] for g, login in found]
     echo_table(["site", "gateway", "user", "login"], rows, "gateway(s)")
 
 
