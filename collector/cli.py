@@ -24,7 +24,7 @@ from collector.state.cli import state
 from collector.storage import open_backend
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
-from pelangi.version import add_version_option
+from pelangi.version_option import add_version_option
 
 EXIT_STALLED: Final = 70
 """Exit status when the watchdog found the collector stalled (EX_SOFTWARE)."""

@@ -18,7 +18,7 @@ from edge_agent.toolkit.outbox_cli import outbox
 from edge_agent.toolkit.status_cli import status
 from pelangi.cli import LogLevelOption, load_or_exit, stop_on_signals
 from pelangi.logs import setup
-from pelangi.version import add_version_option
+from pelangi.version_option import add_version_option
 
 DEFAULT_CONFIG: Final = Path("/etc/pelangi/agent.yaml")
 EXIT_CANNOT_START: Final = 1

@@ -17,11 +17,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from rich.console import Console
 
 Mark = Literal["ok", "warn", "fail"]
 MARKS: Final[dict[Mark, str]] = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -36,12 +36,19 @@ JsonOption = Annotated[
 @cache
 def stdout() -> Console:
     """The console on stdout (colour only on a terminal; no automatic highlighting)."""
+    # rich is imported when something is printed, not when a command module is: every
+    # command is registered in the one program the running agent starts as
+    # (``pelangi-agent run``), and the agent's footprint is a benchmark target.
+    from rich.console import Console  # noqa: PLC0415
+
     return Console(highlight=False, soft_wrap=True)
 
 
 @cache
 def stderr() -> Console:
     """The console on stderr."""
+    from rich.console import Console  # noqa: PLC0415 - see stdout()
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -54,6 +61,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: st
     """Print ``rows`` under ``headers``: a drawn table on a terminal, aligned text otherwise."""
     console = stdout()
     if console.is_terminal:
+        from rich.table import Table  # noqa: PLC0415 - see stdout()
+
         drawn = Table(*headers, title=title or None, title_justify="left")
         for row in rows:
             drawn.add_row(*(str(cell) for cell in row))
@@ -80,14 +89,14 @@ def fail(message: str, fix: str = "", *, code: int = 1) -> typer.Exit:
     the dialout group: sudo usermod -aG dialout pelangi")``.
     """
     console = stderr()
-    console.print(f"[bold red]error:[/] {_escaped(message)}")
+    console.print(f"[bold red]error:[/] {escape(message)}")
     if fix:
-        console.print(f"[bold]fix:[/] {_escaped(fix)}")
+        console.print(f"[bold]fix:[/] {escape(fix)}")
     return typer.Exit(code)
 
 
-def _escaped(text: str) -> str:
-    """``text`` with rich markup disabled (a device name may hold ``[``)."""
+def escape(text: str) -> str:
+    """``text`` shown as it is, not read as markup (a device name may hold ``[``)."""
     return text.replace("[", r"\[")
 
 
@@ -96,6 +105,7 @@ __all__ = [
     "JsonOption",
     "Mark",
     "emit_json",
+    "escape",
     "fail",
     "mark",
     "stderr",

@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.text import Text
-
 from edge_agent.config import AgentSettings
 from edge_agent.toolkit.options import DEFAULT_CONFIG, ConfigOption
 from edge_agent.toolkit.statusfile import STALE_FACTOR, age_s, read_status, status_path
 from pelangi.cli import load_or_exit
-from pelangi.console import JsonOption, emit_json, fail, mark, stdout, table
+from pelangi.console import JsonOption, emit_json, escape, fail, mark, stdout, table
 
 NOT_RUNNING_FIX = "the agent is not running or is stuck: systemctl status pelangi-agent"
 
@@ -89,7 +87,7 @@ def _print(document: dict[str, Any], age: float) -> None:
     console.print(f"  last delivery: {last or 'none since the agent started'}", markup=False)
     problems = document.get("problems") or []
     for problem in problems:  # the agent's words: never read as markup
-        console.print(Text.from_markup(mark("fail")) + Text(f" {problem}"))
+        console.print(f"{mark('fail')} {escape(str(problem))}")
     if not problems:
         console.print(f"{mark('ok')} no problems reported")
     drivers = document.get("drivers") or {}
