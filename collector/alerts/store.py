@@ -8,7 +8,8 @@ What must survive a restart (issue 11, "Durable") lives here, in the tables of r
   alert fired without its message queued, nor a message queued for a state not recorded.
 - ``alert_outbox``: notifications not yet delivered. :meth:`~AlertStore.due` hands out
   what is due, :meth:`~AlertStore.failed` sets the next attempt,
-  :meth:`~AlertStore.delivered` moves one to the log. A resolution queued before a crash
+  :meth:`~AlertStore.delivered` moves one to the log (those methods, and the fenced
+  write, are :class:`~.store_outbox.OutboxStore`'s). A resolution queued before a crash
   is still there after it, and goes out then.
 - ``alert_sent``: what was delivered, where, and the server's reply, one row per
   notification, channel and recipient: a delivery reported twice is recognised, and a
@@ -30,80 +31,32 @@ Times are passed in (``now``), never read here.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select
 
 from collector.alerts import _lease, _rows
-from collector.alerts._lease import Lease
-from collector.alerts._rows import ALERT, ENGINE_STATE, OUTBOX, SENT, SILENCE
+from collector.alerts._rows import ALERT, ENGINE_STATE, OUTBOX, SILENCE
 from collector.alerts.silences import silencing
-from collector.alerts.store_errors import AlertStoreError, UnknownNotification, UnknownSilence
+from collector.alerts.store_errors import AlertStoreError, UnknownSilence
+from collector.alerts.store_outbox import Delivery, OutboxEntry, OutboxStore, known_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
     from datetime import datetime, timedelta
 
-    from sqlalchemy import Select
     from sqlalchemy.engine import Connection
 
+    from collector.alerts._lease import Lease
     from collector.alerts.model import Alert, AlertKey, Notification, Phase, Transition
     from collector.alerts.silences import Silence
-    from collector.state import StateDatabase
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """A notification waiting in the outbox, and how its delivery has gone so far.
+class AlertStore(OutboxStore):
+    """The alert engine's state in the state database (see the module docstring).
 
-    Attributes:
-        notification: what to send.
-        attempts: failed attempts so far.
-        next_attempt_at: when it is due (its creation, or the retry time of the last failure).
-        last_error: what the last failure said (None: never failed).
+    The outbox and sent-log methods are :class:`~.store_outbox.OutboxStore`'s.
     """
-
-    notification: Notification
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One notification delivered through one channel to one recipient.
-
-    Attributes:
-        notification_id: the notification's id.
-        channel: the channel's name (``email``, ``webhook``...).
-        recipient: an address, or the webhook's URL.
-        at: when the server accepted it.
-        reply: what the server answered (``250 2.0.0 Ok: queued as 4F3A``, ``HTTP 204``).
-    """
-
-    notification_id: str
-    channel: str
-    recipient: str
-    at: datetime
-    reply: str
-
-
-class AlertStore:
-    """The alert engine's state in the state database (see the module docstring)."""
-
-    def __init__(self, database: StateDatabase) -> None:
-        """Use ``database`` (opened with :func:`collector.state.open_state`: schema at head)."""
-        self._db = database
-
-    @contextmanager
-    def _write(self, holder: str | None) -> Iterator[Connection]:
-        """A write transaction, refused before it writes if ``holder`` lost the lease."""
-        with self._db.write() as connection:
-            if holder is not None:
-                _lease.check(connection, holder)
-            yield connection
 
     # -- alert state -----------------------------------------------------------------------
 
@@ -149,16 +102,11 @@ class AlertStore:
                 _save_engine_state(connection, *engine_state)
             if not fresh:
                 return 0
-            known = _known(connection, list(fresh))
+            known = known_ids(connection, list(fresh))
             rows = [_rows.outbox_row(n) for n in fresh.values() if n.id not in known]
             if rows:
                 connection.execute(insert(OUTBOX), rows)
             return len(rows)
-
-    def known(self, notification_ids: list[str]) -> set[str]:
-        """Which of these notifications are queued or were delivered (never queued again)."""
-        with self._db.read() as connection:
-            return _known(connection, notification_ids)
 
     def alerts(self, *phases: Phase) -> list[Alert]:
         """Stored alerts in key order, only those in ``phases`` when given (``alerts list``)."""
@@ -184,130 +132,6 @@ class AlertStore:
         with self._write(holder) as connection:
             gone = delete(ALERT).where(ALERT.c.phase == "resolved", ALERT.c.resolved_at < before)
             return _rows.affected(connection, gone, ALERT.c.rule)
-
-    def forget_deliveries(self, before: datetime, *, holder: str | None = None) -> int:
-        """Delete the sent log's rows of deliveries before ``before``; return how many."""
-        with self._write(holder) as connection:
-            gone = delete(SENT).where(SENT.c.at < before)
-            return _rows.affected(connection, gone, SENT.c.notification_id)
-
-    # -- the outbox and the sent log -------------------------------------------------------
-
-    def due(self, now: datetime, limit: int = 100) -> list[OutboxEntry]:
-        """Up to ``limit`` notifications due at ``now``, longest-waiting first."""
-        query = (
-            select(OUTBOX)
-            .where(OUTBOX.c.next_attempt_at <= now)
-            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.created_at, OUTBOX.c.id)
-            .limit(limit)
-        )
-        return self._entries(query)
-
-    def outbox(self) -> list[OutboxEntry]:
-        """Everything waiting, due or not, in the order it will be due."""
-        return self._entries(select(OUTBOX).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id))
-
-    def next_attempt(self) -> datetime | None:
-        """When the next notification is due (None: the outbox is empty): when to wake."""
-        with self._db.read() as connection:
-            earliest: datetime | None = connection.execute(
-                select(func.min(OUTBOX.c.next_attempt_at))
-            ).scalar_one()
-        return earliest
-
-    def delivered(
-        self, delivery: Delivery, *, final: bool = True, holder: str | None = None
-    ) -> bool:
-        """Log a delivery; with ``final``, the notification leaves the outbox.
-
-        A notification that goes out on several channels or to several recipients is
-        reported once for each, ``final=False`` until the last: it stays due, and a retry
-        after a crash can skip what :meth:`deliveries` lists.
-
-        Returns:
-            True if this delivery is new; False if it was logged already (reported twice).
-
-        Raises:
-            UnknownNotification: the id was never queued.
-            LeaseLost: ``holder`` does not hold the lease; nothing was written.
-        """
-        notification_id = delivery.notification_id
-        with self._write(holder) as connection:
-            queued = connection.execute(
-                select(OUTBOX.c.kind, OUTBOX.c.group).where(OUTBOX.c.id == notification_id)
-            ).first()
-            about = (
-                queued
-                or connection.execute(
-                    select(SENT.c.kind, SENT.c.group).where(
-                        SENT.c.notification_id == notification_id
-                    )
-                ).first()
-            )
-            if about is None:
-                raise UnknownNotification(notification_id)
-            row = {
-                "notification_id": notification_id,
-                "channel": delivery.channel,
-                "recipient": delivery.recipient,
-                "kind": about.kind,
-                "group": about.group,
-                "at": delivery.at,
-                "reply": delivery.reply,
-            }
-            logged = _rows.dialect_insert(connection, SENT).values(row).on_conflict_do_nothing()
-            new = _rows.affected(connection, logged, SENT.c.notification_id) == 1
-            if final and queued is not None:
-                connection.execute(delete(OUTBOX).where(OUTBOX.c.id == notification_id))
-            return new
-
-    def failed(
-        self, notification_id: str, error: str, retry_at: datetime, *, holder: str | None = None
-    ) -> bool:
-        """Record a failed attempt: one more attempt, its error, due again at ``retry_at``.
-
-        Returns:
-            True if recorded; False if the notification was delivered already (nothing to do).
-
-        Raises:
-            UnknownNotification: the id was never queued.
-            LeaseLost: ``holder`` does not hold the lease; nothing was written.
-        """
-        with self._write(holder) as connection:
-            retried = (
-                update(OUTBOX)
-                .where(OUTBOX.c.id == notification_id)
-                .values(attempts=OUTBOX.c.attempts + 1, last_error=error, next_attempt_at=retry_at)
-            )
-            if _rows.affected(connection, retried, OUTBOX.c.id) == 1:
-                return True
-            sent = select(SENT.c.notification_id).where(SENT.c.notification_id == notification_id)
-            if connection.execute(sent.limit(1)).first() is None:
-                raise UnknownNotification(notification_id)
-            return False
-
-    def deliveries(self, notification_id: str | None = None) -> list[Delivery]:
-        """The sent log (of one notification), oldest first."""
-        query = select(SENT).order_by(SENT.c.at, SENT.c.notification_id, SENT.c.channel)
-        if notification_id is not None:
-            query = query.where(SENT.c.notification_id == notification_id)
-        with self._db.read() as connection:
-            return [
-                Delivery(r.notification_id, r.channel, r.recipient, r.at, r.reply)
-                for r in connection.execute(query)
-            ]
-
-    def _entries(self, query: Select[Any]) -> list[OutboxEntry]:
-        with self._db.read() as connection:
-            return [
-                OutboxEntry(
-                    _rows.notification_from_row(row),
-                    row["attempts"],
-                    row["next_attempt_at"],
-                    row["last_error"],
-                )
-                for row in connection.execute(query).mappings()
-            ]
 
     # -- silences --------------------------------------------------------------------------
 
@@ -375,16 +199,6 @@ class AlertStore:
             return _lease.current(connection)
 
 
-def _known(connection: Connection, ids: list[str]) -> set[str]:
-    """Which of ``ids`` are in the outbox or the sent log."""
-    return {
-        *connection.execute(select(OUTBOX.c.id).where(OUTBOX.c.id.in_(ids))).scalars(),
-        *connection.execute(
-            select(SENT.c.notification_id).where(SENT.c.notification_id.in_(ids))
-        ).scalars(),
-    }
-
-
 def _save_engine_state(connection: Connection, state: Mapping[str, Any], at: datetime) -> None:
     # One row per lease name: the state belongs to the active engine, whoever it is.
     statement = _rows.dialect_insert(connection, ENGINE_STATE).values(
@@ -401,4 +215,4 @@ def _upsert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:
     connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
-__all__ = ["AlertStore", "Delivery", "Lease", "OutboxEntry"]
+__all__ = ["AlertStore", "Delivery", "OutboxEntry"]
