@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 import typer
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from rich.console import Console
 
@@ -70,11 +70,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: st
         return
     if title:
         console.print(title, markup=False)
-    cells = [list(headers), *([str(cell) for cell in row] for row in rows)]
-    widths = [max(len(cell) for cell in column) for column in zip(*cells, strict=True)]
-    for line in cells:
-        text = "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-        console.print(text, markup=False)
+    for line in aligned(headers, [[str(cell) for cell in row] for row in rows]):
+        console.print(line, markup=False)
+
+
+def aligned(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """The header and rows as lines, each column as wide as its widest cell."""
+    lines = [list(header), *(list(row) for row in rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    ]
 
 
 def emit_json(document: Any) -> None:  # noqa: ANN401 - any JSON-ready value
@@ -104,6 +110,7 @@ __all__ = [
     "MARKS",
     "JsonOption",
     "Mark",
+    "aligned",
     "emit_json",
     "escape",
     "fail",

@@ -11,23 +11,16 @@ from typing import TYPE_CHECKING, Final
 
 import typer
 
+from pelangi.console import aligned
+
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
     from datetime import date
 
     from collector.attendance.model import Employee, Leave
     from collector.attendance.report_tables import Table
 
 EMPTY: Final = "-"
-
-
-def aligned(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """The header and rows as lines, each column as wide as its widest cell."""
-    lines = [list(header), *(list(row) for row in rows)]
-    widths = [max(len(cell) for cell in column) for column in zip(*lines, strict=True)]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    ]
 
 
 def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]], what: str) -> None:
